@@ -1,0 +1,103 @@
+/**
+ * Prometheus metrics (prom-client), one registry per runtime so several runtimes can live in one
+ * process (tests, embedding). Every series about a connector carries a `connector` label.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ConnectorMetrics } from '../connector.js';
+
+export interface ParleyMetrics {
+  registry: Registry;
+  webhooks: Counter<'connector' | 'type' | 'outcome'>;
+  jobs: Counter<'queue' | 'connector' | 'kind' | 'outcome'>;
+  inbound: Counter<'connector' | 'kind' | 'outcome'>;
+  genesysRequests: Histogram<'endpoint' | 'status'>;
+  queueDepth: Gauge<'queue' | 'state'>;
+  receipts: Counter<'connector' | 'status'>;
+  /** Where `parley_queue_jobs` reads queue depths from at scrape time. */
+  setQueueDepthSource(source: () => Promise<Array<{ queue: string; state: string; value: number }>>): void;
+  forConnector(connectorId: string): ConnectorMetrics;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): ParleyMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'parley_' });
+
+  const webhooks = new Counter({
+    name: 'parley_genesys_webhooks_total',
+    help: 'Genesys outbound webhooks received, by message type and outcome',
+    labelNames: ['connector', 'type', 'outcome'] as const,
+    registers: [registry],
+  });
+  const jobs = new Counter({
+    name: 'parley_jobs_total',
+    help: 'Queue jobs finished, by queue and outcome (done, retry, dead)',
+    labelNames: ['queue', 'connector', 'kind', 'outcome'] as const,
+    registers: [registry],
+  });
+  const inbound = new Counter({
+    name: 'parley_inbound_events_total',
+    help: 'Customer events handed over by connectors, by kind and outcome',
+    labelNames: ['connector', 'kind', 'outcome'] as const,
+    registers: [registry],
+  });
+  const genesysRequests = new Histogram({
+    name: 'parley_genesys_request_duration_seconds',
+    help: 'Requests to the Genesys Cloud API, by endpoint and HTTP status',
+    labelNames: ['endpoint', 'status'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  let depthSource: Parameters<ParleyMetrics['setQueueDepthSource']>[0] | undefined;
+  // Sampled at scrape time rather than tracked on every queue change.
+  const queueDepth = new Gauge({
+    name: 'parley_queue_jobs',
+    help: 'Jobs in each queue by state (sampled at scrape time)',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      for (const { queue, state, value } of (await depthSource?.()) ?? []) this.set({ queue, state }, value);
+    },
+  });
+  const receipts = new Counter({
+    name: 'parley_genesys_receipts_total',
+    help: 'Receipts Genesys sent about customer messages, by status',
+    labelNames: ['connector', 'status'] as const,
+    registers: [registry],
+  });
+
+  const custom = new Map<string, Counter<string> | Histogram<string>>();
+  const forConnector = (connectorId: string): ConnectorMetrics => ({
+    counter(name, help, labelNames = []) {
+      const metric = (custom.get(name) ??
+        new Counter({ name, help, labelNames: ['connector', ...labelNames], registers: [registry] })) as Counter<string>;
+      custom.set(name, metric);
+      return { inc: (labels = {}, value = 1) => metric.inc({ ...labels, connector: connectorId }, value) };
+    },
+    histogram(name, help, labelNames = [], buckets) {
+      const metric = (custom.get(name) ??
+        new Histogram({
+          name,
+          help,
+          labelNames: ['connector', ...labelNames],
+          ...(buckets ? { buckets } : {}),
+          registers: [registry],
+        })) as Histogram<string>;
+      custom.set(name, metric);
+      return { observe: (labels, value) => metric.observe({ ...labels, connector: connectorId }, value) };
+    },
+  });
+
+  return {
+    registry,
+    webhooks,
+    jobs,
+    inbound,
+    genesysRequests,
+    queueDepth,
+    receipts,
+    setQueueDepthSource: (source) => {
+      depthSource = source;
+    },
+    forConnector,
+  };
+}

@@ -1,0 +1,488 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PermanentError, RetryableError } from '../errors.js';
+import { createSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
+import type { DeadLetter, Job, JobInput, QueueWorker } from './types.js';
+
+let dir: string;
+const opened: SqliteStore[] = [];
+const workers: QueueWorker[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'parley-worker-'));
+});
+
+afterEach(async () => {
+  for (const worker of workers.splice(0)) await worker.stop(100);
+  for (const store of opened.splice(0)) await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function openStore(options: Omit<SqliteStoreOptions, 'path'> & { file?: string } = {}): SqliteStore {
+  const { file = 'parley.db', ...rest } = options;
+  const store = createSqliteStore({ path: file === ':memory:' ? file : join(dir, file), ...rest });
+  opened.push(store);
+  return store;
+}
+
+/** Worker options for tests: retries after a few ms instead of seconds. */
+const fast = { pollIntervalMs: 5, backoffBaseMs: 1, backoffMaxMs: 5 };
+
+function message<Payload>(dedupeKey: string, conversationKey: string, payload: Payload): JobInput<Payload> {
+  return { connectorId: 'support-slack', conversationKey, dedupeKey, kind: 'message', payload };
+}
+
+async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('Condition not met in time');
+    await sleep(5);
+  }
+}
+
+function track<T extends QueueWorker>(worker: T): T {
+  workers.push(worker);
+  return worker;
+}
+
+describe('per-conversation FIFO', () => {
+  it('runs each conversation in enqueue order while conversations run in parallel', async () => {
+    // In memory: this is about ordering, and 1,200+ fsyncs would make it slow on a busy disk.
+    const store = openStore({ file: ':memory:' });
+    const queue = store.queue('to-platform');
+    const conversations = 20;
+    const perConversation = 30;
+    await Promise.all(
+      Array.from({ length: perConversation }).flatMap((_, sequence) =>
+        Array.from({ length: conversations }, (__, conversation) =>
+          queue.enqueue(message(`m-${conversation}-${sequence}`, `conv-${conversation}`, { conversation, sequence })),
+        ),
+      ),
+    );
+
+    const delivered = new Map<number, number[]>();
+    const busy = new Set<string>();
+    let mostBusy = 0;
+    let overlapped = false;
+    const failedOnce = new Set<string>();
+    const worker = track(
+      queue.work<{ conversation: number; sequence: number }>(
+        async (job) => {
+          if (busy.has(job.conversationKey)) overlapped = true;
+          busy.add(job.conversationKey);
+          mostBusy = Math.max(mostBusy, busy.size);
+          await sleep(Math.random() * 4);
+          busy.delete(job.conversationKey);
+          // Some jobs fail once: their followers must wait for the retry, not overtake it.
+          if (job.payload.sequence % 7 === 3 && !failedOnce.has(job.dedupeKey)) {
+            failedOnce.add(job.dedupeKey);
+            throw new RetryableError('PLATFORM_RATE_LIMITED', 'Too many requests', { retryAfterMs: 3 });
+          }
+          const list = delivered.get(job.payload.conversation) ?? [];
+          list.push(job.payload.sequence);
+          delivered.set(job.payload.conversation, list);
+        },
+        { ...fast, concurrency: 8 },
+      ),
+    );
+    worker.start();
+    await waitFor(async () => (await queue.counts()).done === conversations * perConversation, 15_000);
+
+    const inOrder = Array.from({ length: perConversation }, (_, sequence) => sequence);
+    for (let conversation = 0; conversation < conversations; conversation += 1) {
+      expect(delivered.get(conversation), `conversation ${conversation}`).toEqual(inOrder);
+    }
+    expect(overlapped).toBe(false);
+    expect(mostBusy).toBeGreaterThan(1);
+    expect(mostBusy).toBeLessThanOrEqual(8);
+  });
+
+  it('holds a conversation behind a job waiting for its retry, and lets others through', async () => {
+    let clock = 1_000_000;
+    const store = openStore({ now: () => clock });
+    const queue = store.queue('to-genesys');
+    const first = await queue.enqueue(message('a-1', 'conv-a', 'a-1'));
+    const second = await queue.enqueue(message('a-2', 'conv-a', 'a-2'));
+    const ran: string[] = [];
+    const worker = track(
+      queue.work<string>(
+        async (job) => {
+          ran.push(job.payload);
+          if (job.payload === 'a-1' && job.attempts === 0) {
+            throw new RetryableError('GENESYS_RATE_LIMITED', 'HTTP 429', { retryAfterMs: 60_000 });
+          }
+        },
+        fast,
+      ),
+    );
+    worker.start();
+    await waitFor(async () => (await queue.get(first.id))?.attempts === 1);
+
+    const other = await queue.enqueue(message('b-1', 'conv-b', 'b-1'));
+    await waitFor(async () => (await queue.get(other.id))?.state === 'done');
+    expect((await queue.get(second.id))?.state).toBe('pending');
+
+    clock += 60_000;
+    await waitFor(async () => (await queue.get(second.id))?.state === 'done');
+    expect(ran).toEqual(['a-1', 'b-1', 'a-1', 'a-2']);
+  });
+});
+
+describe('retries', () => {
+  it('honours retryAfterMs when it exceeds the backoff', async () => {
+    let clock = 5_000_000;
+    const store = openStore({ now: () => clock });
+    const queue = store.queue('to-genesys');
+    const { id } = await queue.enqueue(message('m', 'conv', null));
+    const attempts: number[] = [];
+    const worker = track(
+      queue.work(
+        async (job) => {
+          attempts.push(job.attempts);
+          if (job.attempts === 0) throw new RetryableError('GENESYS_RATE_LIMITED', 'HTTP 429', { retryAfterMs: 30_000 });
+        },
+        fast,
+      ),
+    );
+    worker.start();
+    await waitFor(async () => (await queue.get(id))?.attempts === 1);
+
+    const waiting = await queue.get(id);
+    expect(waiting).toMatchObject({ state: 'pending', runAt: clock + 30_000, lastError: 'GENESYS_RATE_LIMITED: HTTP 429' });
+    await sleep(50); // many polls, none of which may run the job early
+    expect(attempts).toEqual([0]);
+
+    clock += 29_999;
+    await sleep(30);
+    expect(attempts).toEqual([0]);
+
+    clock += 1;
+    await waitFor(async () => (await queue.get(id))?.state === 'done');
+    expect(attempts).toEqual([0, 1]);
+  });
+
+  it('waits for the backoff when it exceeds retryAfterMs', async () => {
+    const clock = 9_000_000;
+    const store = openStore({ now: () => clock });
+    const queue = store.queue('to-platform');
+    const { id } = await queue.enqueue(message('m', 'conv', null));
+    const worker = track(
+      queue.work(
+        async () => {
+          throw new RetryableError('PLATFORM_UNAVAILABLE', 'HTTP 503', { retryAfterMs: 10 });
+        },
+        { pollIntervalMs: 5, backoffBaseMs: 10_000, backoffMaxMs: 60_000 },
+      ),
+    );
+    worker.start();
+    await waitFor(async () => (await queue.get(id))?.attempts === 1);
+    const runAt = (await queue.get(id))?.runAt ?? 0;
+    // First retry: full jitter between the base and twice the base.
+    expect(runAt - clock).toBeGreaterThanOrEqual(10_000);
+    expect(runAt - clock).toBeLessThanOrEqual(20_000);
+  });
+
+  it('treats an unknown error as retryable and dead-letters it once attempts run out', async () => {
+    const store = openStore();
+    const queue = store.queue('to-platform');
+    const { id } = await queue.enqueue(message('m', 'conv', { text: 'hi' }));
+    const seenAttempts: number[] = [];
+    const dead: DeadLetter[] = [];
+    const worker = track(
+      queue.work(
+        async (job) => {
+          seenAttempts.push(job.attempts);
+          throw new Error('socket hang up');
+        },
+        { ...fast, maxAttempts: 3 },
+        { onDeadLetter: async (letter) => void dead.push(letter) },
+      ),
+    );
+    worker.start();
+    await waitFor(async () => (await queue.get(id))?.state === 'dead');
+
+    expect(seenAttempts).toEqual([0, 1, 2]);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]?.cause).toBe('exhausted');
+    expect(dead[0]?.job).toMatchObject({ id, attempts: 3, payload: { text: 'hi' }, lastError: 'socket hang up' });
+    expect((dead[0]?.error as Error).message).toBe('socket hang up');
+    expect(await queue.get(id)).toMatchObject({ attempts: 3, lastError: 'socket hang up' });
+  });
+});
+
+describe('dead letters', () => {
+  it('dead-letters a permanent failure at once and calls the hook with its cause', async () => {
+    const store = openStore();
+    const queue = store.queue('to-platform');
+    const { id } = await queue.enqueue(message('m', 'conv', { text: 'hi' }));
+    const failure = new PermanentError('PLATFORM_REJECTED', 'Forbidden: bot was blocked by the user', {
+      reasonCode: 'RecipientOptedOut',
+    });
+    let calls = 0;
+    const dead: DeadLetter[] = [];
+    const worker = track(
+      queue.work(
+        async () => {
+          calls += 1;
+          throw failure;
+        },
+        fast,
+        { onDeadLetter: async (letter) => void dead.push(letter) },
+      ),
+    );
+    worker.start();
+    await waitFor(async () => (await queue.get(id))?.state === 'dead');
+
+    expect(calls).toBe(1);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]?.cause).toBe('permanent');
+    expect(dead[0]?.error).toBe(failure);
+    expect(dead[0]?.job.id).toBe(id);
+    const [listed] = await queue.listDead();
+    expect(listed).toMatchObject({ id, state: 'dead', attempts: 1, lastError: 'PLATFORM_REJECTED: Forbidden: bot was blocked by the user' });
+    expect(await queue.counts()).toEqual({ pending: 0, running: 0, done: 0, dead: 1 });
+  });
+
+  it('retries the job when the dead-letter hook throws, so its work is not lost', async () => {
+    const store = openStore();
+    const queue = store.queue('to-platform');
+    const { id } = await queue.enqueue(message('m', 'conv', null));
+    const seen: Job[] = [];
+    let hookCalls = 0;
+    const worker = track(
+      queue.work(
+        async (job) => {
+          seen.push(job);
+          throw new PermanentError('PLATFORM_REJECTED', 'chat not found');
+        },
+        fast,
+        {
+          async onDeadLetter() {
+            hookCalls += 1;
+            if (hookCalls === 1) throw new Error('could not queue the Failed receipt');
+          },
+        },
+      ),
+    );
+    worker.start();
+    await waitFor(async () => (await queue.get(id))?.state === 'dead');
+
+    expect(hookCalls).toBe(2);
+    expect(seen.map((job) => job.attempts)).toEqual([0, 1]);
+    expect(seen[1]?.lastError).toContain('dead-letter hook failed: could not queue the Failed receipt');
+    expect((await queue.get(id))?.attempts).toBe(2);
+  });
+
+  it('replays one dead job or all of them, with attempts reset', async () => {
+    const store = openStore();
+    const queue = store.queue('to-genesys');
+    const first = await queue.enqueue(message('a', 'conv-a', 'a'));
+    const second = await queue.enqueue(message('b', 'conv-b', 'b'));
+    let healthy = false;
+    const ran: { payload: string; attempts: number }[] = [];
+    const worker = track(
+      queue.work<string>(
+        async (job) => {
+          ran.push({ payload: job.payload, attempts: job.attempts });
+          if (!healthy) throw new PermanentError('GENESYS_REJECTED', 'HTTP 400');
+        },
+        fast,
+      ),
+    );
+    worker.start();
+    await waitFor(async () => (await queue.counts()).dead === 2);
+    expect((await queue.listDead(1)).map((job) => job.id)).toEqual([first.id]);
+
+    healthy = true;
+    expect(await queue.replayDead(first.id)).toBe(1);
+    await waitFor(async () => (await queue.get(first.id))?.state === 'done');
+    expect((await queue.get(second.id))?.state).toBe('dead');
+
+    expect(await queue.replayDead()).toBe(1);
+    await waitFor(async () => (await queue.get(second.id))?.state === 'done');
+    expect(await queue.replayDead()).toBe(0);
+    expect(ran.slice(2)).toEqual([
+      { payload: 'a', attempts: 0 },
+      { payload: 'b', attempts: 0 },
+    ]);
+  });
+});
+
+describe('write batching', () => {
+  it('records the outcomes of jobs that finish together and claims their successors in one commit', async () => {
+    const store = openStore();
+    const queue = store.queue('to-platform');
+    const conversations = 8;
+    // Two jobs per conversation: a second one can only be claimed once its first is complete.
+    await Promise.all(
+      [0, 1].flatMap((round) =>
+        Array.from({ length: conversations }, (_, conversation) =>
+          queue.enqueue(message(`m-${conversation}-${round}`, `conv-${conversation}`, round)),
+        ),
+      ),
+    );
+
+    let releaseFirstRound: () => void = () => {};
+    const firstRoundGate = new Promise<void>((resolve) => {
+      releaseFirstRound = resolve;
+    });
+    let releaseSecondRound: () => void = () => {};
+    const secondRoundGate = new Promise<void>((resolve) => {
+      releaseSecondRound = resolve;
+    });
+    const firstRound: number[] = [];
+    const commitsSeenBySecondRound: number[] = [];
+    const worker = track(
+      queue.work<number>(
+        async (job) => {
+          if (job.payload === 0) {
+            firstRound.push(job.id);
+            await firstRoundGate;
+          } else {
+            commitsSeenBySecondRound.push(store.stats().commits);
+            await secondRoundGate;
+          }
+        },
+        { concurrency: conversations, pollIntervalMs: 60_000 },
+      ),
+    );
+    worker.start();
+    await waitFor(() => firstRound.length === conversations);
+    const commitsBefore = store.stats().commits;
+
+    releaseFirstRound();
+    await waitFor(() => commitsSeenBySecondRound.length === conversations);
+    releaseSecondRound();
+
+    // All eight completes and the claim of all eight successors: one transaction, one fsync.
+    expect(commitsSeenBySecondRound).toEqual(Array.from({ length: conversations }, () => commitsBefore + 1));
+    await waitFor(async () => (await queue.counts()).done === 2 * conversations);
+  });
+});
+
+describe('lifecycle', () => {
+  it('is woken by an enqueue at once rather than by its poll', async () => {
+    const store = openStore();
+    const queue = store.queue('to-platform');
+    const worker = track(queue.work(async () => {}, { pollIntervalMs: 60_000 }));
+    worker.start();
+    worker.start();
+    await sleep(10);
+    const { id } = await queue.enqueue(message('m', 'conv', null));
+    // The poll would take a minute, far past this wait.
+    await waitFor(async () => (await queue.get(id))?.state === 'done', 5_000);
+  });
+
+  it('runs workers of the two queues independently', async () => {
+    const store = openStore();
+    const inbound = store.queue('to-genesys');
+    const outbound = store.queue('to-platform');
+    const stuck = await inbound.enqueue(message('in-1', 'conv', null));
+    const blocked = track(inbound.work(() => new Promise<void>(() => {}), { ...fast, concurrency: 1 }));
+    blocked.start();
+    await waitFor(async () => (await inbound.get(stuck.id))?.state === 'running');
+
+    const sent: string[] = [];
+    const sender = track(outbound.work<null>(async (job) => void sent.push(job.dedupeKey), fast));
+    sender.start();
+    await outbound.enqueue(message('out-1', 'conv', null));
+    await waitFor(() => sent.length === 1);
+    const waiting = await inbound.enqueue(message('in-2', 'conv-2', null));
+    await outbound.enqueue(message('out-2', 'conv', null));
+    await waitFor(() => sent.length === 2);
+
+    expect(sent).toEqual(['out-1', 'out-2']);
+    expect((await inbound.get(waiting.id))?.state).toBe('pending');
+  });
+
+  it('stop() lets in-flight jobs finish within the grace period and claims nothing more', async () => {
+    const store = openStore();
+    const queue = store.queue('to-platform');
+    const { id } = await queue.enqueue(message('m1', 'conv', null));
+    let release: () => void = () => {};
+    const started: number[] = [];
+    const worker = track(
+      queue.work(
+        (job) => {
+          started.push(job.id);
+          return new Promise<void>((resolve) => {
+            release = resolve;
+          });
+        },
+        fast,
+      ),
+    );
+    worker.start();
+    await waitFor(() => started.length === 1);
+
+    const stopping = worker.stop(5_000);
+    const later = await queue.enqueue(message('m2', 'conv-2', null));
+    release();
+    await stopping;
+    expect((await queue.get(id))?.state).toBe('done');
+    await sleep(30);
+    expect((await queue.get(later.id))?.state).toBe('pending');
+    expect(started).toEqual([id]);
+  });
+
+  it('stop() gives up after the grace period and leaves the job to be resumed', async () => {
+    const store = openStore();
+    const queue = store.queue('to-platform');
+    const { id } = await queue.enqueue(message('m1', 'conv', null));
+    const worker = track(queue.work(() => new Promise<void>(() => {}), fast));
+    worker.start();
+    await waitFor(async () => (await queue.get(id))?.state === 'running');
+    await worker.stop(20);
+    expect((await queue.get(id))?.state).toBe('running');
+    await store.close();
+
+    const reopened = openStore();
+    expect(reopened.stats().recoveredJobs).toBe(1);
+    expect((await reopened.queue('to-platform').get(id))?.state).toBe('pending');
+  });
+
+  it('resumes jobs a crashed process left running, first and in order', async () => {
+    const crashed = openStore();
+    const queue = crashed.queue('to-platform');
+    await queue.enqueue(message('a-1', 'conv-a', null));
+    await queue.enqueue(message('a-2', 'conv-a', null));
+    await queue.enqueue(message('b-1', 'conv-b', null));
+    const claimed: string[] = [];
+    const hung = queue.work(
+      (job) => {
+        claimed.push(job.dedupeKey);
+        return new Promise<void>(() => {});
+      },
+      { ...fast, concurrency: 1 },
+    );
+    hung.start();
+    await waitFor(() => claimed.length === 1);
+    expect(await queue.counts()).toMatchObject({ running: 1, pending: 2 });
+    // The process dies: its connection goes away without stop() or close().
+    crashed.database.close();
+
+    const restarted = openStore();
+    expect(restarted.stats().recoveredJobs).toBe(1);
+    const resumed = restarted.queue('to-platform');
+    expect(await resumed.counts()).toEqual({ pending: 3, running: 0, done: 0, dead: 0 });
+    const order: string[] = [];
+    const worker = track(resumed.work(async (job) => void order.push(job.dedupeKey), { ...fast, concurrency: 1 }));
+    worker.start();
+    await waitFor(async () => (await resumed.counts()).done === 3);
+
+    expect(claimed).toEqual(['a-1']);
+    expect(order[0]).toBe('a-1');
+    expect(order.filter((key) => key.startsWith('a-'))).toEqual(['a-1', 'a-2']);
+  });
+
+  it('refuses to start a worker on a closed store', async () => {
+    const store = openStore();
+    const worker = store.queue('to-genesys').work(async () => {});
+    await store.close();
+    expect(() => worker.start()).toThrow(/closed/);
+    await worker.stop();
+  });
+});

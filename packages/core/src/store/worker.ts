@@ -1,0 +1,227 @@
+/**
+ * The queue worker loop, independent of the database: it claims jobs through a `JobLedger`, runs
+ * the handler, and turns the outcome into done / retry / dead. SQLite implements the ledger today;
+ * a PostgreSQL ledger (FOR UPDATE SKIP LOCKED) can reuse this loop unchanged.
+ */
+import type { Logger } from 'pino';
+import { isRetryable, ParleyError, RetryableError } from '../errors.js';
+import { backoffDelay } from './backoff.js';
+import type { Job, JobHandler, QueueWorker, WorkerHooks, WorkerOptions } from './types.js';
+
+/** Where a worker claims jobs and records their outcome. */
+export interface JobLedger {
+  /**
+   * Marks due jobs running and returns them: at most `capacity()`, asked when the claim actually
+   * runs, so a ledger that batches writes fills the slots freed while the claim waited too. Each
+   * job is the oldest unfinished one of a conversation that has nothing running, so
+   * per-conversation order holds by construction.
+   */
+  claim(capacity: () => number): Promise<Job[]>;
+  /** The handler succeeded. */
+  complete(job: Job): Promise<void>;
+  /** Counts the attempt and makes the job due again at `runAt`. */
+  retry(job: Job, runAt: number, lastError: string): Promise<void>;
+  /** Counts the attempt and dead-letters the job. */
+  bury(job: Job, lastError: string): Promise<void>;
+}
+
+/** A worker as its store sees it: `halt` stops claiming at once (store closing), without waiting. */
+export interface ManagedQueueWorker extends QueueWorker {
+  /** Looks for due jobs now (called after an enqueue commits). */
+  wake(): void;
+  halt(): void;
+}
+
+/** What `createQueueWorker` needs from its store. */
+export interface QueueWorkerSetup<Payload> {
+  ledger: JobLedger;
+  handler: JobHandler<Payload>;
+  options?: WorkerOptions;
+  hooks?: WorkerHooks;
+  logger: Logger;
+  now: () => number;
+  /** Throws when the worker may not start (store closed). */
+  assertCanStart: () => void;
+  /** Called on start and stop so the store knows whom to wake after an enqueue. */
+  onActiveChange: (worker: ManagedQueueWorker, active: boolean) => void;
+}
+
+/** Defaults of `WorkerOptions`, as documented on the interface. */
+export const WORKER_DEFAULTS = {
+  concurrency: 32,
+  maxAttempts: 8,
+  backoffBaseMs: 500,
+  backoffMaxMs: 5 * 60_000,
+  pollIntervalMs: 250,
+} as const satisfies Required<WorkerOptions>;
+
+const DEFAULT_STOP_GRACE_MS = 10_000;
+const MAX_ERROR_LENGTH = 2_000;
+
+/** A one-line description of a failure for `lastError` and logs. */
+export function describeError(error: unknown): string {
+  const text =
+    error instanceof ParleyError
+      ? `${error.code}: ${error.message}`
+      : error instanceof Error
+        ? error.message || error.name
+        : String(error);
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}…` : text;
+}
+
+/** Builds a stopped worker; `start()` begins claiming. */
+export function createQueueWorker<Payload>(setup: QueueWorkerSetup<Payload>): ManagedQueueWorker {
+  const { ledger, handler, hooks = {}, logger, now } = setup;
+  const settings = { ...WORKER_DEFAULTS, ...definedOnly(setup.options ?? {}) };
+  const concurrency = Math.max(1, Math.floor(settings.concurrency));
+  // From claim until the outcome is recorded: what stop() waits for.
+  const inFlight = new Map<number, Promise<void>>();
+  // Claimed jobs whose handler (or dead-letter hook) is still running: these hold the slots. A
+  // job whose outcome is only waiting for its commit holds none, so the claim that shares that
+  // commit can already fill the slot.
+  let busy = 0;
+  let started = false;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let pumping: Promise<void> | undefined;
+  let wokenWhilePumping = false;
+  // True from the claim request until the ledger counts the free slots.
+  let claimWaiting = false;
+
+  const freeSlots = (): number => (started ? concurrency - busy : 0);
+
+  function wake(): void {
+    if (!started) return;
+    if (pumping) {
+      // A claim that has not counted its slots yet runs after whatever woke us (an outcome
+      // requested this turn, a committed enqueue), so it sees it; one that has must go again.
+      if (!claimWaiting) wokenWhilePumping = true;
+      return;
+    }
+    pumping = pump().finally(() => {
+      pumping = undefined;
+    });
+  }
+
+  async function pump(): Promise<void> {
+    do {
+      wokenWhilePumping = false;
+      if (freeSlots() <= 0) return;
+      let jobs: Job[];
+      claimWaiting = true;
+      try {
+        jobs = await ledger.claim(() => {
+          claimWaiting = false;
+          return freeSlots();
+        });
+      } catch (error) {
+        logger.error({ err: error }, 'Could not claim jobs');
+        return;
+      } finally {
+        claimWaiting = false;
+      }
+      for (const job of jobs) track(job);
+    } while (wokenWhilePumping);
+  }
+
+  function track(job: Job): void {
+    busy += 1;
+    const running = execute(job)
+      // The job stays `running` in the store and is resumed after a restart: at least once.
+      .catch((error: unknown) => logger.error({ err: error, jobId: job.id }, 'Could not record the outcome of a job'))
+      .finally(() => inFlight.delete(job.id));
+    inFlight.set(job.id, running);
+  }
+
+  async function execute(job: Job): Promise<void> {
+    let recordOutcome: () => Promise<void>;
+    try {
+      recordOutcome = await runJob(job);
+    } finally {
+      busy -= 1;
+    }
+    // Outcome first, then the wake-up's claim: with a batching ledger both land in one
+    // transaction, with the outcomes of every other job that finished in this event-loop turn.
+    const recorded = recordOutcome();
+    wake();
+    await recorded;
+  }
+
+  /** Runs the handler, and on failure decides what happens next; returns how to record it. */
+  async function runJob(job: Job): Promise<() => Promise<void>> {
+    try {
+      await handler(job as Job<Payload>);
+    } catch (error) {
+      return settleFailure(job, error);
+    }
+    return () => ledger.complete(job);
+  }
+
+  async function settleFailure(job: Job, error: unknown): Promise<() => Promise<void>> {
+    const attempts = job.attempts + 1;
+    const lastError = describeError(error);
+    const permanent = !isRetryable(error);
+    if (!permanent && attempts < settings.maxAttempts) {
+      const retryAfterMs = error instanceof RetryableError ? (error.retryAfterMs ?? 0) : 0;
+      const delay = Math.max(retryAfterMs, nextBackoff(attempts));
+      logger.debug({ jobId: job.id, attempts, delayMs: delay, error: lastError }, 'Job failed, will retry');
+      return () => ledger.retry(job, now() + delay, lastError);
+    }
+    const cause = permanent ? 'permanent' : 'exhausted';
+    if (hooks.onDeadLetter) {
+      try {
+        await hooks.onDeadLetter({ job: { ...job, attempts, lastError }, error, cause });
+      } catch (hookError) {
+        // Whatever the hook does (e.g. queue a Failed receipt) must not be lost: try the job again.
+        logger.warn({ err: hookError, jobId: job.id }, 'Dead-letter hook failed, job will be retried');
+        const retryError = `${lastError} (dead-letter hook failed: ${describeError(hookError)})`;
+        return () => ledger.retry(job, now() + nextBackoff(attempts), retryError);
+      }
+    }
+    logger.warn({ jobId: job.id, kind: job.kind, attempts, cause, error: lastError }, 'Job dead-lettered');
+    return () => ledger.bury(job, lastError);
+  }
+
+  function nextBackoff(attempts: number): number {
+    return backoffDelay(attempts, settings.backoffBaseMs, settings.backoffMaxMs);
+  }
+
+  const worker: ManagedQueueWorker = {
+    start() {
+      if (started) return;
+      setup.assertCanStart();
+      started = true;
+      pollTimer = setInterval(wake, settings.pollIntervalMs);
+      setup.onActiveChange(worker, true);
+      wake();
+    },
+    async stop(graceMs = DEFAULT_STOP_GRACE_MS) {
+      worker.halt();
+      // A claim in progress may still hand over jobs: wait for it so they count as in flight.
+      await pumping;
+      if (inFlight.size === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), graceMs);
+      });
+      const outcome = await Promise.race([Promise.allSettled([...inFlight.values()]), graceOver]);
+      clearTimeout(timer);
+      if (outcome === 'timeout' && inFlight.size > 0) {
+        logger.warn({ unfinished: inFlight.size }, 'Worker stopped with jobs in flight; they resume after a restart');
+      }
+    },
+    wake,
+    halt() {
+      if (!started) return;
+      started = false;
+      clearInterval(pollTimer);
+      pollTimer = undefined;
+      setup.onActiveChange(worker, false);
+    },
+  };
+  return worker;
+}
+
+/** Drops keys set to `undefined` so they do not override defaults when spread. */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
