@@ -1,1 +1,3 @@
-export {};
+/** @parley/testkit: test infrastructure for Parley and its connectors. */
+export * from './emulator/index.js';
+export * from './reference/index.js';
