@@ -1,2 +1,181 @@
 #!/usr/bin/env node
-export {};
+/**
+ * The `parley` command line: start the host, run the Genesys emulator on its own, check the
+ * config, print its JSON Schema, and list/replay dead-lettered jobs.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  ConfigError,
+  configJsonSchema,
+  createLogger,
+  loadConfigFile,
+  openStore,
+  validateConnectorOptions,
+  type Logger,
+  type ParleyConfig,
+  type QueueName,
+} from '@parley/core';
+import { startGenesysEmulator } from '@parley/testkit';
+import { findConfigPath } from './config-source.js';
+import { startDemo } from './demo.js';
+import { resolveStoreUrl, startHost } from './host.js';
+import { loadConnectorDefinition } from './load-connectors.js';
+import { hostLogger } from './logger.js';
+import { handleSignals } from './signals.js';
+
+const HELP = `parley: bridges chat platforms to Genesys Cloud Open Messaging
+
+Usage:
+  parley start [--config parley.yaml] [--port N]
+                                          start the host (no config file: the demo on embedded defaults)
+  parley emulator [--port 9090]           run the Genesys Open Messaging emulator on its own
+  parley config check [--config file]     validate a config file, connector options included
+  parley config schema                    print the config file's JSON Schema (for editor completion)
+  parley dlq list [--config file]         list dead-lettered jobs
+  parley dlq replay <id>|--all [--config file]   move dead-lettered jobs back to their queue
+
+The config path may also come from PARLEY_CONFIG; ./parley.yaml is used when present.
+`;
+
+const out = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+const err = (text: string): void => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+async function loadConfig(configPath: string): Promise<{ config: ParleyConfig; baseDir: string }> {
+  return { config: await loadConfigFile(configPath, { env: process.env }), baseDir: path.dirname(configPath) };
+}
+
+async function start(flags: { config?: string; port?: string }): Promise<void> {
+  const port = flags.port === undefined ? undefined : Number(flags.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
+    throw new UsageError(`--port must be a port number, got "${flags.port}"`);
+  }
+  const configPath = findConfigPath(flags.config, process.env, process.cwd());
+  let logger: Logger;
+  let host;
+  if (configPath) {
+    const { config, baseDir } = await loadConfig(configPath);
+    if (port !== undefined) config.server.port = port;
+    logger = hostLogger(config.log);
+    logger.info({ config: configPath }, 'Starting Parley');
+    host = await startHost({ config, baseDir, logger });
+    handleSignals(logger, () => host!.stop());
+    return;
+  }
+  logger = hostLogger({ level: 'info', format: process.stdout.isTTY ? 'pretty' : 'json' });
+  const demoPort = port ?? 8080;
+  const demo = await startDemo({ port: demoPort, platformPort: demoPort === 0 ? 0 : demoPort + 1, logger });
+  logger.info({ demoPlatform: demo.platformUrl }, 'Starting Parley on embedded defaults (no parley.yaml found)');
+  host = await startHost({ config: demo.config, baseDir: process.cwd(), logger });
+  handleSignals(logger, async () => {
+    await host!.stop();
+    await demo.close();
+  });
+  await demo.greet();
+}
+
+async function emulator(flags: { port?: string; host?: string }): Promise<void> {
+  const logger = createLogger({ level: 'info' });
+  const running = await startGenesysEmulator({
+    port: flags.port ? Number(flags.port) : 9090,
+    host: flags.host ?? '127.0.0.1',
+    logger,
+  });
+  logger.info(
+    { url: running.url, clientId: running.defaultClient.clientId, clientSecret: running.defaultClient.clientSecret },
+    'Genesys Open Messaging emulator running: point genesys.apiUrl and genesys.loginUrl at this url',
+  );
+  handleSignals(logger, () => running.close());
+}
+
+async function configCommand(sub: string | undefined, flags: { config?: string }): Promise<void> {
+  if (sub === 'schema') return out(JSON.stringify(configJsonSchema(), null, 2));
+  if (sub !== 'check') throw new UsageError(`unknown config command "${sub ?? ''}"`);
+  const configPath = findConfigPath(flags.config, process.env, process.cwd());
+  if (!configPath) throw new UsageError('no config file: pass --config <file> or set PARLEY_CONFIG');
+  const { config, baseDir } = await loadConfig(configPath);
+  for (const [id, entry] of Object.entries(config.connectors)) {
+    const definition = await loadConnectorDefinition(id, entry.use, baseDir);
+    validateConnectorOptions(id, definition.optionsSchema, entry.options);
+  }
+  out(`${configPath}: OK (${Object.keys(config.connectors).length} connector(s))`);
+}
+
+async function dlq(sub: string | undefined, rest: string[], flags: { config?: string; all?: boolean }): Promise<void> {
+  const configPath = findConfigPath(flags.config, process.env, process.cwd());
+  const storeUrl = configPath ? resolveStoreUrl((await loadConfig(configPath)).config.store.url, path.dirname(configPath)) : 'sqlite:./data/parley.db';
+  const store = await openStore(storeUrl, { logger: createLogger({ level: 'warn' }) });
+  const queues: QueueName[] = ['to-platform', 'to-genesys'];
+  try {
+    if (sub === 'list') {
+      for (const name of queues) {
+        for (const job of await store.queue(name).listDead(1000)) {
+          out(JSON.stringify({ queue: name, id: job.id, connector: job.connectorId, kind: job.kind, attempts: job.attempts, error: job.lastError }));
+        }
+      }
+      return;
+    }
+    if (sub === 'replay') {
+      const id = rest[0] ? Number(rest[0]) : undefined;
+      if (id === undefined && !flags.all) throw new UsageError('dlq replay needs a job id or --all');
+      let replayed = 0;
+      for (const name of queues) replayed += await store.queue(name).replayDead(id);
+      out(`replayed ${replayed} job(s)`);
+      return;
+    }
+    throw new UsageError(`unknown dlq command "${sub ?? ''}"`);
+  } finally {
+    await store.close();
+  }
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
+      all: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  const [command, sub, ...rest] = positionals;
+  if (values.version) return out(packageVersion());
+  if (values.help || !command || command === 'help') return out(HELP);
+  switch (command) {
+    case 'start':
+      return start(values);
+    case 'emulator':
+      return emulator(values);
+    case 'config':
+      return configCommand(sub, values);
+    case 'dlq':
+      return dlq(sub, rest, values);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    err(`parley: invalid configuration\n${error.issues.map((issue) => `  ${issue.path ? `${issue.path}: ` : ''}${issue.message}`).join('\n')}`);
+    process.exit(2);
+  }
+  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    err(`parley: ${error.message}\n\n${HELP}`);
+    process.exit(2);
+  }
+  err(`parley: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,213 @@
+/**
+ * End to end, as a user runs it: the real `parley start` process from a config file, the Genesys
+ * emulator and the reference chat platform, real HTTP and real signatures throughout.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { signGenesysBody } from '@parley/core';
+import { startHostProcess, type HostProcess } from './support/host-process.js';
+import { agentWebhook, createWorld, eventually, hostEnv, postWebhook, type World } from './support/fixtures.js';
+
+let world: World | undefined;
+let host: HostProcess | undefined;
+
+afterEach(async () => {
+  if (host && host.child.exitCode === null && host.child.signalCode === null) {
+    host.child.kill('SIGKILL');
+    await host.exited;
+  }
+  host = undefined;
+  await world?.close();
+  world = undefined;
+});
+
+async function start(w: World) {
+  return startHostProcess(w.configPath, { env: hostEnv(w) });
+}
+
+describe('parley start (end to end)', () => {
+  it('relays a customer message to Genesys and the agent reply back, with a Delivered receipt', async () => {
+    world = await createWorld();
+    host = await start(world);
+
+    await world.platform.customer('chat-1', { name: 'bob', firstName: 'Bob', lastName: 'Minion', language: 'en' }).sendText('Hello, I need help');
+    const inbound = await world.emulator.waitForInbound((r) => r.kind === 'message' && r.body.text === 'Hello, I need help', 10_000);
+    expect(inbound.body.channel.from).toMatchObject({ id: 'ref:chat-1', idType: 'Opaque', firstName: 'Bob', lastName: 'Minion' });
+    expect(inbound.body.channel.messageId).toBeTruthy();
+    expect(inbound.conversationId).toBeTruthy();
+
+    const delivery = await world.emulator.agent.sendText(inbound.conversationId!, 'Hi Bob, how can I help?');
+    expect((await delivery.done).delivered).toBe(true);
+    await world.platform.waitForSent((message) => message.text === 'Hi Bob, how can I help?', 10_000);
+
+    const receipt = await world.emulator.waitForInbound((r) => r.kind === 'receipt' && r.body.id === delivery.messageId, 10_000);
+    expect(receipt.body).toMatchObject({ status: 'Delivered', channel: { to: { id: 'ref:chat-1' } } });
+  });
+
+  it('rejects bad webhooks before doing any work', async () => {
+    world = await createWorld();
+    host = await start(world);
+    world.platform.customer('chat-2'); // the customer has talked to the bot before
+    const body = agentWebhook('bad-0000000000000000000000000001', 'ref:chat-2', 'must never arrive');
+
+    expect((await postWebhook(host.url, body, { signature: signGenesysBody(body, 'another-secret-0123456789') })).status).toBe(401);
+    expect((await postWebhook(host.url, body, { signature: null })).status).toBe(401);
+    expect((await postWebhook(host.url, body, { connector: 'nope' })).status).toBe(404);
+    const huge = JSON.stringify({ padding: 'x'.repeat(70_000) });
+    expect((await postWebhook(host.url, huge)).status).toBe(413);
+    expect((await postWebhook(host.url, '{"id": "broken"')).status).toBe(400);
+
+    // A good one afterwards is delivered: nothing above left state behind, and the bad ones never arrive.
+    const good = agentWebhook('good-000000000000000000000000001', 'ref:chat-2', 'the real one');
+    expect((await postWebhook(host.url, good)).status).toBe(200);
+    await world.platform.waitForSent((message) => message.text === 'the real one', 10_000);
+    expect(world.platform.sent().some((message) => message.text === 'must never arrive')).toBe(false);
+
+    const metrics = await (await request(`${host.url}/metrics`)).body.text();
+    expect(metrics).toMatch(/parley_genesys_webhooks_total\{[^}]*outcome="bad_signature"[^}]*\} 2/);
+  });
+
+  it('delivers a webhook that Genesys sends twice only once', async () => {
+    world = await createWorld();
+    host = await start(world);
+    world.platform.customer('chat-3');
+    const body = agentWebhook('dup-0000000000000000000000000001', 'ref:chat-3', 'only once please');
+    const [first, second] = [await postWebhook(host.url, body), await postWebhook(host.url, body)];
+    expect(first.status).toBe(200);
+    expect(second).toMatchObject({ status: 200, body: { status: 'duplicate' } });
+    await world.platform.waitForSent((message) => message.text === 'only once please', 10_000);
+    // Give a wrongly-queued second copy every chance to show up before counting.
+    const followUp = agentWebhook('dup-0000000000000000000000000002', 'ref:chat-3', 'after the duplicate');
+    await postWebhook(host.url, followUp);
+    await world.platform.waitForSent((message) => message.text === 'after the duplicate', 10_000);
+    expect(world.platform.sent('chat-3').filter((message) => message.text === 'only once please')).toHaveLength(1);
+  });
+
+  it('answers 200 to a message the platform refuses, then sends Genesys a Failed receipt saying why', async () => {
+    world = await createWorld();
+    host = await start(world);
+    world.platform.customer('chat-4');
+    world.platform.failNext({ method: 'messages', status: 403 });
+    const body = agentWebhook('blocked-00000000000000000000001', 'ref:chat-4', 'you blocked me');
+    expect((await postWebhook(host.url, body)).status).toBe(200);
+    const receipt = await world.emulator.waitForInbound((r) => r.kind === 'receipt' && r.body.id === 'blocked-00000000000000000000001', 10_000);
+    expect(receipt.body.status).toBe('Failed');
+    expect(receipt.body.reasons[0]).toMatchObject({ code: 'RecipientOptedOut' });
+    expect(receipt.body.reasons[0].message).toMatch(/blocked/i);
+  });
+
+  it('reports readiness per part and stops cleanly on SIGTERM', async () => {
+    world = await createWorld();
+    host = await start(world);
+    const ready = await (async () => {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const response = await request(`${host!.url}/readyz`);
+        const json = (await response.body.json()) as { ready: boolean };
+        if (response.statusCode === 200) return json;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error('never ready');
+    })();
+    expect(ready).toMatchObject({ ready: true, store: { ready: true }, genesys: { ready: true }, connectors: { chat: { ready: true } } });
+    expect((await request(`${host.url}/healthz`)).statusCode).toBe(200);
+
+    host.child.kill('SIGTERM');
+    const exit = await host.exited;
+    expect(exit.code).toBe(0);
+    expect(host.logs.some((line) => line.msg === 'Stopped')).toBe(true);
+  });
+});
+
+describe('parley start: crash safety', () => {
+  it('after kill -9 mid-burst and a restart, nothing accepted is lost and per-conversation order holds', async () => {
+    world = await createWorld({ queueYaml: '  backoffBaseMs: 20\n  backoffMaxMs: 200\n  concurrency: 8', platformLatencyMs: 20 });
+    host = await start(world);
+    const customers = ['c0', 'c1', 'c2', 'c3', 'c4'];
+    for (const customer of customers) world.platform.customer(customer);
+    const perCustomer = 40;
+
+    // Agent side: signed webhooks, each conversation in order, the five conversations in parallel.
+    const accepted = new Map<string, number[]>(customers.map((c) => [c, []]));
+    const posting = Promise.all(
+      customers.map(async (customer) => {
+        for (let seq = 0; seq < perCustomer; seq++) {
+          const id = `burst-${customer}-${String(seq).padStart(4, '0')}`;
+          try {
+            const answer = await postWebhook(host!.url, agentWebhook(id, `ref:${customer}`, `${customer}#${seq}`));
+            if (answer.status === 200) accepted.get(customer)!.push(seq);
+          } catch {
+            return; // the host is gone: Genesys would retry these later
+          }
+        }
+      }),
+    );
+    // Customer side: messages keep arriving on the platform while the host dies.
+    const customerSends = (async () => {
+      for (let seq = 0; seq < 30; seq++) {
+        await world!.platform.customer('writer').sendText(`writer#${seq}`);
+      }
+    })();
+
+    await eventually(() => world!.platform.sent().length >= 40, 20_000, '40 deliveries before the crash');
+    host.child.kill('SIGKILL');
+    await host.exited;
+    const deliveredAtCrash = world.platform.sent().length;
+    await posting;
+    await customerSends;
+
+    host = await start(world);
+    const expectedTotal = [...accepted.values()].reduce((sum, seqs) => sum + seqs.length, 0);
+    // The crash really happened mid-burst: accepted work was still waiting in the queue.
+    expect(expectedTotal).toBeGreaterThan(deliveredAtCrash + 20);
+
+    await eventually(
+      () =>
+        customers.every((customer) => {
+          const seen = new Set(world!.platform.sent(customer).map((m) => m.text));
+          return accepted.get(customer)!.every((seq) => seen.has(`${customer}#${seq}`));
+        }),
+      30_000,
+      'every accepted agent message delivered after the restart',
+    );
+    let duplicates = 0;
+    for (const customer of customers) {
+      const delivered = world.platform.sent(customer).map((m) => Number(String(m.text).split('#')[1]));
+      const collapsed = delivered.filter((seq, index) => index === 0 || seq !== delivered[index - 1]);
+      duplicates += delivered.length - collapsed.length;
+      // In order, each once, except a send the platform accepted just before the crash.
+      expect(collapsed).toEqual([...collapsed].sort((a, b) => a - b));
+      expect(new Set(collapsed).size).toBe(collapsed.length);
+    }
+    process.stderr.write(`crash test: accepted ${expectedTotal}, delivered at crash ${deliveredAtCrash}, duplicates ${duplicates}\n`);
+    // At most one send per conversation can be in flight at the moment of the crash.
+    expect(duplicates).toBeLessThanOrEqual(customers.length);
+
+    // Customer side: all 30 reach Genesys, in order, once per platform message id.
+    await eventually(
+      () => new Set(world!.emulator.inbound({ kind: 'message' }).filter((r) => String(r.body.text).startsWith('writer#')).map((r) => r.body.text)).size === 30,
+      30_000,
+      'all customer messages at Genesys',
+    );
+    const firstSeen: number[] = [];
+    for (const record of world.emulator.inbound({ kind: 'message' })) {
+      const text = String(record.body.text);
+      if (!text.startsWith('writer#')) continue;
+      const seq = Number(text.split('#')[1]);
+      if (!firstSeen.includes(seq)) firstSeen.push(seq);
+    }
+    expect(firstSeen).toEqual([...Array(30).keys()]);
+  }, 90_000);
+});
+
+describe('parley start: bad configuration', () => {
+  it('exits with code 2 and names the key and the missing variable', async () => {
+    world = await createWorld();
+    const { runCli } = await import('./support/host-process.js');
+    const result = await runCli(['start', '--config', world.configPath], {
+      env: { GENESYS_CLIENT_SECRET: 'x'.repeat(20) },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('connectors.chat.webhookSecret');
+    expect(result.stderr).toContain('WEBHOOK_SECRET');
+  });
+});

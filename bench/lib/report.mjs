@@ -1,0 +1,115 @@
+// Prints the relay benchmark's report: one table per direction, then PASS/MISS per target.
+
+const int = (value) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
+const ms = (value) => (Number.isFinite(value) ? (value < 10 ? String(Math.round(value * 10) / 10) : int(value)) : 'n/a');
+const signed = (value) => (value >= 0 ? `+${int(value)}` : `−${int(-value)}`);
+const pct = (value) => (Number.isFinite(value) ? `${Math.round(value)}` : 'n/a');
+/** Runs with more than this much CPU used by others are flagged (research Appendix A re-ran them). */
+const BUSY_FLAG_PCT = 15;
+
+/** Lays out rows under headers: first column left-aligned, the rest right-aligned. */
+function table(headers, rows) {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => String(row[column] ?? '').length)));
+  const line = (cells) =>
+    cells.map((cell, column) => (column === 0 ? String(cell).padEnd(widths[column]) : String(cell).padStart(widths[column]))).join('  ');
+  return [line(headers), ...rows.map((row) => (row.note ? `  ${row.note}` : line(row)))].join('\n');
+}
+
+function outboundRow(label, phase) {
+  const run = phase.median;
+  const busy = phase.runs.some((candidate) => candidate.otherCpuPct > BUSY_FLAG_PCT) ? ' !' : '';
+  return [
+    label + busy,
+    int(run.acceptedPerSec),
+    ms(run.p50Ms),
+    ms(run.p99Ms),
+    int(run.deliveredPerSec),
+    `${int(run.backlogStart)} → ${int(run.backlogEnd)}`,
+    int(run.serverCpuUsPerReq),
+    pct(run.serverCpuPct),
+    pct(run.fakesCpuPct),
+    pct(run.loadGenCpuPct),
+    pct(run.otherCpuPct),
+    `${int(phase.rssPeakMb)} MB`,
+  ];
+}
+
+function runsNote(phase, what, pick) {
+  const errors = phase.runs.reduce((sum, run) => sum + run.non2xx + run.errors + run.timeouts, 0);
+  const warnings = phase.serverWarnings?.count ?? 0;
+  return {
+    note:
+      `runs (${what}): ${phase.runs.map(pick).join(' · ')}` +
+      (errors > 0 ? `; non-2xx/errors/timeouts: ${errors}` : '') +
+      (warnings > 0 ? `; server logged ${warnings} warnings (see its log)` : ''),
+  };
+}
+
+/** Writes the human-readable report through `write`. */
+export function printReport(report, write) {
+  const { machine, settings, phases } = report;
+  const { max, target, fixed, bare, inbound } = phases;
+  const out = [];
+  out.push('');
+  out.push(`Parley relay benchmark, ${report.at} (${report.elapsedSec} s)`);
+  out.push(
+    `node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB; ` +
+      (machine.pinned ? 'host/bare pinned to CPU 0, autocannon + fakes to CPU 1' : 'NOT pinned (no taskset or one CPU)'),
+  );
+  out.push(
+    `${report.bodyBytes}-byte signed webhooks, unique id each, ${settings.connections} connections, ${int(settings.chats)} customers; ` +
+      `warm-up ${settings.warmupSec} s, runs of ${settings.durationSec} s; queue concurrency / bare in-flight ${settings.concurrency}; ` +
+      `receipts to the Genesys ${settings.receipts}`,
+  );
+  out.push(`load average at start ${machine.loadAverageStart}, at end ${machine.loadAverageEnd}`);
+  out.push(
+    `disk: write 1 KB + fdatasync p50/p90 ${ms(machine.fsyncMsStart.p50)}/${ms(machine.fsyncMsStart.p90)} ms at start, ` +
+      `${ms(machine.fsyncMsEnd.p50)}/${ms(machine.fsyncMsEnd.p90)} ms at end (research §4.4: about 0.2 ms)`,
+  );
+  out.push('');
+  out.push('OUTBOUND  signed webhook → server → durable queue → reference platform fake');
+  const rows = [
+    outboundRow(`host, max (median of ${max.runs.length})`, max),
+    runsNote(max, 'accepted/s, backlog growth', (run) => `${int(run.acceptedPerSec)} (${signed(run.backlogGrowth)})`),
+    outboundRow(`host @ ${int(target.ratePerSec)}/s`, target),
+    runsNote(target, 'delivered/s, backlog growth', (run) => `${int(run.deliveredPerSec)} (${signed(run.backlogGrowth)})`),
+    outboundRow(`host @ ${int(fixed.ratePerSec)}/s (median of ${fixed.runs.length})`, fixed),
+    runsNote(fixed, 'p99 ms, backlog growth', (run) => `${ms(run.p99Ms)} (${signed(run.backlogGrowth)})`),
+    outboundRow(`bare express, max (median of ${bare.runs.length})`, bare),
+    runsNote(bare, 'accepted/s, backlog growth', (run) => `${int(run.acceptedPerSec)} (${signed(run.backlogGrowth)})`),
+  ];
+  out.push(
+    table(
+      ['', 'accepted/s', 'p50 ms', 'p99 ms', 'delivered/s', 'backlog start → end', 'CPU µs/req', 'server %', 'fakes %', 'load %', 'other %', 'RSS peak'],
+      rows,
+    ),
+  );
+  out.push('');
+  out.push('INBOUND  customer message at the platform fake → host long poll → to-genesys queue → Genesys emulator');
+  const inboundRows = [inbound.fixed, inbound.burst].map((row) => [
+    row.label + (row.otherCpuPct > BUSY_FLAG_PCT ? ' !' : ''),
+    `${int(row.arrived)} / ${int(row.generated)}`,
+    int(row.msgPerSec),
+    ms(row.p50Ms),
+    ms(row.p99Ms),
+    ms(row.maxMs),
+    int(row.serverCpuUsPerMsg),
+    pct(row.serverCpuPct),
+    pct(row.fakesCpuPct),
+    pct(row.otherCpuPct),
+  ]);
+  out.push(table(['', 'arrived', 'msg/s', 'p50 ms', 'p99 ms', 'max ms', 'CPU µs/msg', 'server %', 'fakes %', 'other %'], inboundRows));
+  const extras = [];
+  if (inbound.fixed.duplicates + inbound.burst.duplicates > 0) extras.push(`duplicates ${inbound.fixed.duplicates + inbound.burst.duplicates}`);
+  if (inbound.fixed.rejected + inbound.burst.rejected > 0) extras.push(`rejected by the emulator ${inbound.fixed.rejected + inbound.burst.rejected}`);
+  if (inbound.serverWarnings.count > 0) extras.push(`host logged ${inbound.serverWarnings.count} warnings`);
+  out.push(`  host RSS peak ${int(inbound.rssPeakMb)} MB${extras.length ? `; ${extras.join('; ')}` : ''}`);
+  out.push('');
+  out.push('  % columns: share of one core during the runs. other % = busy CPU that neither the bench nor its');
+  out.push('  servers used (other tenants, loopback softirq); "!" marks a row with a run above 15 %.');
+  out.push('  The burst row measures capacity: its latency is mostly queueing.');
+  out.push('');
+  out.push('TARGETS');
+  for (const verdict of report.targets) out.push(`  ${verdict.pass ? 'PASS' : 'MISS'}  ${verdict.target}: ${verdict.evidence}`);
+  write(`${out.join('\n')}\n`);
+}

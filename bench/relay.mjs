@@ -1,0 +1,609 @@
+#!/usr/bin/env node
+// The relay benchmark (`pnpm bench`): how much Parley's host relays on one core, next to a bare
+// express relay measured in the same run. See bench/README.md for what each figure means.
+//
+// Every server runs as its own process on 127.0.0.1: the host (or the bare baseline) pinned to
+// CPU 0; this process (autocannon) and the fakes (reference platform, Genesys emulator/stub)
+// pinned to CPU 1, when `taskset` exists. Method: research/perf-reliability.md §4 and Appendix A.
+//
+// Phases, each with fresh processes and a fresh database:
+//   1. outbound, max:        signed webhooks → host → to-platform queue → platform fake (closed loop)
+//   2. outbound @ 3,000/s:   the same at the target rate, to check "sustained, zero backlog growth"
+//   3. outbound @ 2,000/s:   the same at a fixed rate, for latency
+//   4. bare baseline, max:   express 5 + SQLite group commit + undici relay, to the same fake
+//   5. inbound:              customer messages at the fake → host long-polls → Genesys emulator
+// It prints a table with PASS/MISS per target and writes JSON to bench/results/. A MISS does not
+// fail the process: this is a measurement. An error (a server that does not start) does.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import {
+  CLOCK_TICKS,
+  Children,
+  canPin,
+  cpuTicks,
+  freePort,
+  fsyncLatencyMs,
+  loadAverage,
+  machineTicks,
+  memoryMb,
+  pinSelf,
+  unlessExited,
+  waitForQuiet,
+} from './lib/proc.mjs';
+import { BODY_BYTES, loadTools, runLoad, webhookFactory } from './lib/load.mjs';
+import { median, medianBy, promSum, quantile } from './lib/stats.mjs';
+import { printReport } from './lib/report.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const quick = process.argv.includes('--quick');
+
+/** Every knob, from the environment; `--quick` shrinks the run to a smoke test. */
+const settings = {
+  warmupSec: num('BENCH_WARMUP_S', quick ? 1 : 3),
+  runs: num('BENCH_RUNS', quick ? 1 : 3),
+  durationSec: num('BENCH_DURATION_S', quick ? 3 : 10),
+  connections: num('BENCH_CONNECTIONS', 50),
+  fixedRate: num('BENCH_FIXED_RATE', 2000),
+  targetRate: num('BENCH_TARGET_RATE', 3000),
+  chats: num('BENCH_CHATS', 1000),
+  concurrency: num('BENCH_CONCURRENCY', 64),
+  inboundRate: num('BENCH_INBOUND_RATE', 1000),
+  inboundCount: num('BENCH_INBOUND_COUNT', quick ? 2000 : 10_000),
+  inboundBurst: num('BENCH_INBOUND_BURST', quick ? 2000 : 10_000),
+  receipts: process.env.BENCH_RECEIPTS === 'emulator' ? 'emulator' : 'stub',
+  quietWaitSec: num('BENCH_QUIET_WAIT_S', quick ? 0 : 20),
+  timeoutSec: num('BENCH_TIMEOUT_S', 480),
+  keepDb: process.env.BENCH_KEEP_DB === '1',
+};
+
+/** What the targets ask for (bench brief); printed next to the figures. */
+const TARGETS = {
+  sustainedMsgPerSec: 3000,
+  ratioOfBare: 0.75,
+  p99AtFixedMs: 25,
+  rssMb: 200,
+  /** Backlog growth up to this share of a run's accepted requests still counts as "zero". */
+  backlogTolerance: 0.02,
+  /** A fixed-rate run must deliver at least this share of the offered rate. */
+  deliveredShare: 0.97,
+};
+
+function num(name, fallback) {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`${name} must be a non-negative number, got "${value}"`);
+  return parsed;
+}
+
+const CPU_SERVER = 0;
+const CPU_LOAD = 1;
+const CONNECTOR_ID = 'bench';
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const resultsDir = path.join(root, 'bench/results');
+const workDir = path.join(resultsDir, `relay-${stamp}`);
+const children = new Children();
+
+const identity = {
+  token: `bench-${randomBytes(8).toString('hex')}`,
+  clientId: 'parley-bench',
+  clientSecret: randomBytes(16).toString('hex'),
+  integrationId: '8d9c2f4e-5b6a-4c3d-9e8f-0a1b2c3d4e5f',
+  webhookSecret: randomBytes(24).toString('base64url'),
+};
+const chats = Array.from({ length: settings.chats }, (_, index) => `b${String(index + 1).padStart(5, '0')}`);
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+/** Starts the fakes process and returns an RPC handle. */
+async function startFakes(pin, label) {
+  const handle = children.start({
+    name: `fakes (${label})`,
+    args: [path.join(root, 'bench/lib/fakes.mjs')],
+    cpu: CPU_LOAD,
+    pin,
+    ipc: true,
+    logFile: path.join(workDir, `fakes-${label}.log`),
+    env: {
+      BENCH_ROOT: root,
+      BENCH_FAKES_CONFIG: JSON.stringify({ ...identity, chats }),
+    },
+  });
+  const pending = new Map();
+  let nextId = 0;
+  const ready = new Promise((resolve) => {
+    handle.child.on('message', (message) => {
+      if (message.ready) return resolve();
+      const waiter = pending.get(message.id);
+      if (!waiter) return;
+      pending.delete(message.id);
+      if (message.error) waiter.reject(new Error(`fakes.${waiter.method}: ${message.error}`));
+      else waiter.resolve(message.result);
+    });
+  });
+  handle.exited.then(() => {
+    for (const waiter of pending.values()) waiter.reject(new Error(`the fakes process exited:\n${handle.tail()}`));
+    pending.clear();
+  });
+  await unlessExited(handle, withTimeout(ready, 30_000, 'the fakes did not start'));
+  const call = (method, params) =>
+    new Promise((resolve, reject) => {
+      const id = ++nextId;
+      pending.set(id, { resolve, reject, method });
+      handle.child.send({ id, method, params });
+    });
+  const info = await call('info');
+  return {
+    ...info,
+    pid: handle.pid,
+    call,
+    async stop() {
+      await withTimeout(call('close'), 5000, 'fakes close').catch(() => {});
+      await handle.stop();
+    },
+  };
+}
+
+/** Writes a parley.yaml for one phase and starts the host from it, as a user would. */
+async function startHost({ pin, label, fakes, genesysUrl }) {
+  const port = await freePort();
+  const dbPath = path.join(workDir, `host-${label}.db`);
+  const config = {
+    server: { port, host: '127.0.0.1', shutdownGraceMs: 1000 },
+    store: { url: `sqlite:${dbPath}` },
+    genesys: {
+      apiUrl: genesysUrl,
+      loginUrl: genesysUrl,
+      clientId: identity.clientId,
+      clientSecret: identity.clientSecret,
+      // A real Genesys would not take thousands of receipts a second: the bench measures Parley.
+      requestsPerMinute: 60_000_000,
+    },
+    connectors: {
+      [CONNECTOR_ID]: {
+        use: '@parley/testkit#referenceConnector',
+        integrationId: identity.integrationId,
+        webhookSecret: identity.webhookSecret,
+        options: { apiUrl: fakes.platformUrl, token: fakes.token, pollTimeoutSeconds: 5 },
+      },
+    },
+    log: { level: 'warn' },
+    queue: { concurrency: settings.concurrency },
+  };
+  const configPath = path.join(workDir, `parley-${label}.yaml`);
+  // JSON is YAML: no quoting questions.
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const warnings = { count: 0, samples: [] };
+  const handle = children.start({
+    name: `host (${label})`,
+    args: [path.join(root, 'apps/host/dist/cli.js'), 'start', '--config', configPath],
+    cpu: CPU_SERVER,
+    pin,
+    logFile: path.join(workDir, `host-${label}.log`),
+    onLine: (line) => {
+      // pino levels: 40 warn, 50 error, 60 fatal.
+      if (!/"level":(4|5|6)0/.test(line)) return;
+      warnings.count += 1;
+      if (warnings.samples.length < 5) warnings.samples.push(line.slice(0, 400));
+    },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await unlessExited(handle, waitForReady(`${url}/readyz`, 60_000));
+  return {
+    url,
+    webhookUrl: `${url}/connectors/${CONNECTOR_ID}/genesys`,
+    pid: handle.pid,
+    dbPath,
+    warnings,
+    backlog: async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const count = (queue) =>
+        promSum(text, 'parley_queue_jobs', { queue, state: 'pending' }) + promSum(text, 'parley_queue_jobs', { queue, state: 'running' });
+      return { toPlatform: count('to-platform'), toGenesys: count('to-genesys') };
+    },
+    stop: () => handle.stop(),
+  };
+}
+
+/** Starts the bare express baseline. */
+async function startBare({ pin, fakes, addressTemplate }) {
+  const dbPath = path.join(workDir, 'bare.db');
+  let announce;
+  const announced = new Promise((resolve) => (announce = resolve));
+  const handle = children.start({
+    name: 'bare baseline',
+    args: [path.join(root, 'bench/lib/bare-server.mjs')],
+    cpu: CPU_SERVER,
+    pin,
+    logFile: path.join(workDir, 'bare.log'),
+    env: {
+      BENCH_ROOT: root,
+      BARE_SECRET: identity.webhookSecret,
+      BARE_DB: dbPath,
+      BARE_INFLIGHT: String(settings.concurrency),
+      PLATFORM_URL: fakes.platformUrl,
+      PLATFORM_TOKEN: fakes.token,
+      ADDRESS_TEMPLATE: addressTemplate,
+    },
+    onLine: (line) => {
+      if (line.includes('"bare ready"')) announce(JSON.parse(line).url);
+    },
+  });
+  const url = await unlessExited(handle, withTimeout(announced, 30_000, 'the bare baseline did not start'));
+  return {
+    url,
+    webhookUrl: `${url}/connectors/${CONNECTOR_ID}/genesys`,
+    pid: handle.pid,
+    dbPath,
+    warnings: { count: 0, samples: [] },
+    backlog: async () => {
+      const stats = await (await fetch(`${url}/stats`)).json();
+      return { toPlatform: stats.backlog, toGenesys: 0 };
+    },
+    stop: () => handle.stop(),
+  };
+}
+
+async function waitForReady(url, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      if (response.status === 200) return;
+      last = `${response.status} ${(await response.text()).slice(0, 300)}`;
+    } catch (error) {
+      last = String(error.cause?.code ?? error.message);
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} was not ready within ${timeoutMs} ms (last answer: ${last})`);
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} (after ${ms} ms)`)), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements
+
+/** CPU of the processes involved and of the whole machine, for one interval. */
+function cpuSnapshot(serverPid, fakesPid) {
+  const self = process.cpuUsage();
+  return {
+    at: performance.now(),
+    server: cpuTicks(serverPid),
+    fakes: cpuTicks(fakesPid),
+    selfUs: self.user + self.system,
+    machine: machineTicks(),
+  };
+}
+
+/** Percent-of-one-core figures between two snapshots; `other` is what none of ours used. */
+function cpuBetween(before, after) {
+  const seconds = (after.at - before.at) / 1000;
+  const pct = (ticks) => (100 * ticks) / CLOCK_TICKS / seconds;
+  const server = after.server - before.server;
+  const fakes = after.fakes - before.fakes;
+  const self = ((after.selfUs - before.selfUs) / 1e6) * CLOCK_TICKS;
+  const machineBusy = after.machine.busy - before.machine.busy;
+  const steal = after.machine.steal - before.machine.steal;
+  return {
+    seconds,
+    serverTicks: server,
+    serverPct: pct(server),
+    fakesPct: pct(fakes),
+    loadGenPct: pct(self),
+    // Other tenants (other engineers' test runs) plus kernel softirq for loopback traffic.
+    otherPct: Math.max(0, pct(machineBusy - server - fakes - self)),
+    // Time the hypervisor gave to other machines: not in "other", but worth knowing.
+    stealPct: pct(steal),
+  };
+}
+
+/**
+ * One outbound phase: fresh fakes and server, warm-up, `runs` measured runs. Each run records the
+ * HTTP figures (autocannon), what the platform fake received, the to-platform backlog at both
+ * ends, and CPU per process.
+ */
+async function outboundPhase({ key, title, kind, ratePerSec, runs, env }) {
+  log(`${title}: starting`);
+  const fakes = await startFakes(env.pin, key);
+  const server = kind === 'bare'
+    ? await startBare({ pin: env.pin, fakes, addressTemplate: env.addressTemplate })
+    : await startHost({ pin: env.pin, label: key, fakes, genesysUrl: settings.receipts === 'emulator' ? fakes.emulatorUrl : fakes.stubUrl });
+  try {
+    if (!env.addressTemplate) env.addressTemplate = await probeAddressTemplate(fakes, settings.receipts);
+    const nextWebhook = webhookFactory({
+      addresses: chats.map((chat) => env.addressTemplate.replace('{chat}', chat)),
+      integrationId: identity.integrationId,
+      secret: identity.webhookSecret,
+      signGenesysBody: env.tools.signGenesysBody,
+    });
+    const quiet = await waitForQuiet({ maxWaitMs: settings.quietWaitSec * 1000 });
+    const load = (durationSec) =>
+      runLoad({ autocannon: env.tools.autocannon, url: server.webhookUrl, nextWebhook, durationSec, connections: settings.connections, ratePerSec });
+    if (settings.warmupSec > 0) await load(settings.warmupSec);
+
+    const results = [];
+    for (let index = 0; index < runs; index++) {
+      const backlogBefore = await server.backlog();
+      const sentBefore = await fakes.call('sentCount');
+      const cpuBefore = cpuSnapshot(server.pid, fakes.pid);
+      const result = await load(settings.durationSec);
+      const cpuAfter = cpuSnapshot(server.pid, fakes.pid);
+      const sentAfter = await fakes.call('sentCount');
+      const backlogAfter = await server.backlog();
+      const cpu = cpuBetween(cpuBefore, cpuAfter);
+      const ok = result['2xx'];
+      results.push({
+        acceptedPerSec: ok / cpu.seconds,
+        requests: result.requests.total,
+        non2xx: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        p50Ms: result.latency.p50,
+        p90Ms: result.latency.p90,
+        p99Ms: result.latency.p99,
+        maxMs: result.latency.max,
+        deliveredPerSec: (sentAfter - sentBefore) / cpu.seconds,
+        backlogStart: backlogBefore.toPlatform,
+        backlogEnd: backlogAfter.toPlatform,
+        backlogGrowth: backlogAfter.toPlatform - backlogBefore.toPlatform,
+        receiptBacklogEnd: backlogAfter.toGenesys,
+        serverCpuUsPerReq: (cpu.serverTicks * (1e6 / CLOCK_TICKS)) / Math.max(ok, 1),
+        serverCpuPct: cpu.serverPct,
+        fakesCpuPct: cpu.fakesPct,
+        loadGenCpuPct: cpu.loadGenPct,
+        otherCpuPct: cpu.otherPct,
+        stealCpuPct: cpu.stealPct,
+      });
+      log(`  run ${index + 1}: ${Math.round(ok / cpu.seconds)} accepted/s, p99 ${result.latency.p99} ms, ` +
+        `${Math.round((sentAfter - sentBefore) / cpu.seconds)} delivered/s, backlog ${backlogBefore.toPlatform} → ${backlogAfter.toPlatform}`);
+    }
+    const memory = memoryMb(server.pid);
+    const stubCounts = await fakes.call('stubCounts');
+    return {
+      key,
+      title,
+      kind,
+      ratePerSec: ratePerSec ?? null,
+      quietBefore: quiet,
+      runs: results,
+      median: ratePerSec ? medianBy(results, (run) => run.p99Ms) : medianBy(results, (run) => run.acceptedPerSec),
+      medianP99Ms: median(results.map((run) => run.p99Ms)),
+      rssPeakMb: memory.peak,
+      rssEndMb: memory.current,
+      serverWarnings: server.warnings,
+      genesysStub: stubCounts,
+    };
+  } finally {
+    await server.stop();
+    await fakes.stop();
+    if (!settings.keepDb) for (const suffix of ['', '-wal', '-shm']) rmSync(server.dbPath + suffix, { force: true });
+  }
+}
+
+/**
+ * The customer address the connector sends to Genesys (`channel.from.id`) for a chat, as a
+ * template with "{chat}": found by sending one real customer message, not assumed.
+ */
+async function probeAddressTemplate(fakes, genesys) {
+  const chatId = chats[0];
+  const { customerId } = await fakes.call('probeAddress', { chatId, genesys, timeoutMs: 15_000 });
+  if (typeof customerId !== 'string' || !customerId.includes(chatId)) {
+    throw new Error(`cannot tell how the connector addresses chat ${chatId}: it reached Genesys as ${JSON.stringify(customerId)}`);
+  }
+  const template = customerId.replace(chatId, '{chat}');
+  log(`  the connector addresses chat "${chatId}" as "${customerId}"`);
+  return template;
+}
+
+/** Inbound: customer messages created at the fake, long-polled by the host, sent to the emulator. */
+async function inboundPhase({ env }) {
+  const title = 'Inbound: platform fake → host (long polling) → to-genesys queue → Genesys emulator';
+  log(`${title}: starting`);
+  const fakes = await startFakes(env.pin, 'inbound');
+  const server = await startHost({ pin: env.pin, label: 'inbound', fakes, genesysUrl: fakes.emulatorUrl });
+  try {
+    const quiet = await waitForQuiet({ maxWaitMs: settings.quietWaitSec * 1000 });
+    const measure = async (label, count, ratePerSec) => {
+      const cpuBefore = cpuSnapshot(server.pid, fakes.pid);
+      const generated = await fakes.call('generateInbound', { count, ratePerSec });
+      const outcome = await fakes.call('inboundArrivals', { first: generated.first, last: generated.last, timeoutMs: 60_000 });
+      const cpuAfter = cpuSnapshot(server.pid, fakes.pid);
+      const cpu = cpuBetween(cpuBefore, cpuAfter);
+      const latencies = outcome.arrivals.map(([created, received]) => received - created);
+      const lastArrival = outcome.arrivals.reduce((latest, [, received]) => Math.max(latest, received), 0);
+      const span = (lastArrival - generated.startedAt) / 1000;
+      const row = {
+        label,
+        offeredPerSec: ratePerSec || null,
+        generated: count,
+        arrived: outcome.arrived,
+        duplicates: outcome.duplicates,
+        rejected: outcome.rejected,
+        msgPerSec: outcome.arrived > 0 ? outcome.arrived / Math.max(span, 0.001) : 0,
+        p50Ms: quantile(latencies, 0.5),
+        p99Ms: quantile(latencies, 0.99),
+        maxMs: quantile(latencies, 1),
+        serverCpuUsPerMsg: (cpu.serverTicks * (1e6 / CLOCK_TICKS)) / Math.max(outcome.arrived, 1),
+        serverCpuPct: cpu.serverPct,
+        fakesCpuPct: cpu.fakesPct,
+        otherCpuPct: cpu.otherPct,
+        stealCpuPct: cpu.stealPct,
+      };
+      log(`  ${label}: ${outcome.arrived}/${count} arrived, ${Math.round(row.msgPerSec)} msg/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms`);
+      return row;
+    };
+    // Warm-up: the same path, not recorded.
+    await measure('warm-up', Math.min(1000, settings.inboundCount), settings.inboundRate);
+    const fixed = await measure(`@ ${settings.inboundRate}/s`, settings.inboundCount, settings.inboundRate);
+    const burst = await measure(`burst of ${settings.inboundBurst}`, settings.inboundBurst, 0);
+    const memory = memoryMb(server.pid);
+    return {
+      key: 'inbound',
+      title,
+      quietBefore: quiet,
+      fixed,
+      burst,
+      rssPeakMb: memory.peak,
+      rssEndMb: memory.current,
+      serverWarnings: server.warnings,
+    };
+  } finally {
+    await server.stop();
+    await fakes.stop();
+    if (!settings.keepDb) for (const suffix of ['', '-wal', '-shm']) rmSync(server.dbPath + suffix, { force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verdicts
+
+function verdicts(phases) {
+  const { max, target, fixed, bare, inbound } = phases;
+  const grewLittle = (run) => run.backlogGrowth <= Math.max(50, TARGETS.backlogTolerance * run.acceptedPerSec * settings.durationSec);
+  const sustainedAtMax = max.median.deliveredPerSec >= TARGETS.sustainedMsgPerSec && grewLittle(max.median) && max.median.non2xx === 0;
+  const targetRuns = target.runs;
+  const sustainedAtTarget = targetRuns.every(
+    (run) => run.deliveredPerSec >= TARGETS.deliveredShare * settings.targetRate && grewLittle(run) && run.non2xx === 0 && run.errors === 0,
+  ) && settings.targetRate >= TARGETS.sustainedMsgPerSec;
+  const ratio = max.median.acceptedPerSec / bare.median.acceptedPerSec;
+  const hostPeaks = [max, target, fixed].map((phase) => phase.rssPeakMb).concat(inbound ? [inbound.rssPeakMb] : []);
+  const rssPeak = Math.max(...hostPeaks);
+  const targetRun = targetRuns[0];
+  return [
+    {
+      target: `outbound ≥ ${fmt(TARGETS.sustainedMsgPerSec)} msg/s sustained, zero backlog growth`,
+      pass: sustainedAtMax || sustainedAtTarget,
+      evidence: sustainedAtMax
+        ? `max: ${fmt(max.median.deliveredPerSec)} delivered/s, backlog ${signed(max.median.backlogGrowth)}`
+        : `@ ${fmt(settings.targetRate)}/s offered: ${fmt(targetRun.deliveredPerSec)} delivered/s, backlog ${signed(targetRun.backlogGrowth)}` +
+          ` (max run: ${fmt(max.median.deliveredPerSec)} delivered/s of ${fmt(max.median.acceptedPerSec)} accepted, backlog ${signed(max.median.backlogGrowth)})`,
+    },
+    {
+      target: `host ≥ ${Math.round(TARGETS.ratioOfBare * 100)} % of bare (max accepted/s)`,
+      pass: ratio >= TARGETS.ratioOfBare,
+      evidence: `${fmt(max.median.acceptedPerSec)} / ${fmt(bare.median.acceptedPerSec)} = ${Math.round(ratio * 100)} %` +
+        ` (delivered: ${fmt(max.median.deliveredPerSec)} / ${fmt(bare.median.deliveredPerSec)} = ${Math.round((100 * max.median.deliveredPerSec) / bare.median.deliveredPerSec)} %)`,
+    },
+    {
+      target: `p99 ≤ ${TARGETS.p99AtFixedMs} ms at ${fmt(settings.fixedRate)} req/s`,
+      pass: fixed.medianP99Ms <= TARGETS.p99AtFixedMs && settings.fixedRate >= 2000,
+      evidence: `p99 ${fixed.medianP99Ms} ms (median of ${fixed.runs.length} runs: ${fixed.runs.map((run) => run.p99Ms).join(' · ')})`,
+    },
+    {
+      target: `host RSS ≤ ${TARGETS.rssMb} MB`,
+      pass: rssPeak <= TARGETS.rssMb,
+      evidence: `peak ${Math.round(rssPeak)} MB (VmHWM per phase: ${hostPeaks.map((value) => Math.round(value)).join(' · ')})`,
+    },
+  ];
+}
+
+const fmt = (value) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
+const signed = (value) => (value >= 0 ? `+${fmt(value)}` : `−${fmt(-value)}`);
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+function log(message) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+function assertBuilt() {
+  const missing = ['apps/host/dist/cli.js', 'packages/core/dist/index.js', 'packages/testkit/dist/index.js'].filter(
+    (file) => !existsSync(path.join(root, file)),
+  );
+  if (missing.length > 0) throw new Error(`not built: ${missing.join(', ')}. Run \`pnpm bench\` (it builds first) or \`pnpm build\`.`);
+}
+
+async function main() {
+  assertBuilt();
+  mkdirSync(workDir, { recursive: true });
+  const cpuCount = os.cpus().length;
+  const pin = canPin(cpuCount);
+  if (pin) pinSelf(CPU_LOAD);
+  const machine = {
+    node: process.version,
+    cpus: cpuCount,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    pinned: pin,
+    loadAverageStart: loadAverage(),
+    fsyncMsStart: fsyncLatencyMs(workDir),
+  };
+  log(`node ${machine.node}, ${cpuCount} CPUs (${machine.cpuModel}), ${pin ? 'server on CPU 0, load + fakes on CPU 1' : 'not pinned (no taskset or one CPU)'}`);
+  log(`logs and configs: ${path.relative(root, workDir)}`);
+  const startedAt = Date.now();
+  const env = { pin, tools: await loadTools(root), addressTemplate: undefined };
+
+  const max = await outboundPhase({ key: 'max', title: 'Outbound: host, max (closed loop)', kind: 'host', runs: settings.runs, env });
+  const target = await outboundPhase({
+    key: 'target',
+    title: `Outbound: host @ ${fmt(settings.targetRate)}/s`,
+    kind: 'host',
+    ratePerSec: settings.targetRate,
+    runs: 1,
+    env,
+  });
+  const fixed = await outboundPhase({
+    key: 'fixed',
+    title: `Outbound: host @ ${fmt(settings.fixedRate)}/s`,
+    kind: 'host',
+    ratePerSec: settings.fixedRate,
+    runs: settings.runs,
+    env,
+  });
+  const bare = await outboundPhase({ key: 'bare', title: 'Outbound: bare express baseline, max', kind: 'bare', runs: settings.runs, env });
+  const inbound = await inboundPhase({ env });
+  machine.loadAverageEnd = loadAverage();
+  machine.fsyncMsEnd = fsyncLatencyMs(workDir);
+
+  const phases = { max, target, fixed, bare, inbound };
+  const report = {
+    at: new Date(startedAt).toISOString(),
+    elapsedSec: Math.round((Date.now() - startedAt) / 1000),
+    machine,
+    settings,
+    bodyBytes: BODY_BYTES,
+    addressTemplate: env.addressTemplate,
+    targets: verdicts(phases),
+    phases,
+  };
+  const jsonFile = path.join(resultsDir, `relay-${stamp}.json`);
+  writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+  printReport(report, (text) => process.stdout.write(text));
+  process.stdout.write(`\nJSON: ${path.relative(process.cwd(), jsonFile)}   logs: ${path.relative(process.cwd(), workDir)}\n`);
+}
+
+let exiting = false;
+async function shutdown(code, reason) {
+  if (exiting) return;
+  exiting = true;
+  if (reason) process.stderr.write(`${reason}\n`);
+  await children.killAll();
+  process.exit(code);
+}
+process.on('SIGINT', () => shutdown(130, 'bench: interrupted; stopping every server it started'));
+process.on('SIGTERM', () => shutdown(143, 'bench: terminated; stopping every server it started'));
+process.on('exit', () => children.killAllNow());
+const watchdog = setTimeout(
+  () => shutdown(1, `bench: still running after ${settings.timeoutSec} s; giving up`),
+  settings.timeoutSec * 1000,
+);
+watchdog.unref();
+
+main().then(
+  () => shutdown(0),
+  (error) => shutdown(1, `bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`),
+);
