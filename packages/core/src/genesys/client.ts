@@ -156,7 +156,8 @@ class UndiciGenesysClient implements GenesysClient {
 
     for (;;) {
       this.assertOpen();
-      await this.budget.acquire();
+      // Receipts and typing may wait behind customer messages and button presses.
+      await this.budget.acquire(endpoint === 'receipt' || endpoint === 'event' ? 'low' : 'high');
       attempt += 1;
       const outcome = await this.attempt(request, attempt, failures + 1);
       switch (outcome.kind) {

@@ -50,6 +50,26 @@ describe('RateBudget', () => {
     expect(budget.waiting).toBe(0);
   });
 
+  it('serves customer messages (high) before receipts (low) that were waiting longer', async () => {
+    const clock = manualClock();
+    const budget = track(new RateBudget({ requestsPerMinute: 600, burst: 1, now: clock.now }));
+    const order: string[] = [];
+    const grant = (label: string, priority: 'high' | 'low') =>
+      budget.acquire(priority).then(() => order.push(label), () => undefined);
+    void grant('receipt-1', 'low'); // takes the only token at once
+    void grant('receipt-2', 'low');
+    void grant('receipt-3', 'low');
+    void grant('message-1', 'high');
+    await settle();
+    expect(order).toEqual(['receipt-1']);
+    clock.advance(100);
+    await vi.waitFor(() => expect(order).toEqual(['receipt-1', 'message-1']));
+    clock.advance(100);
+    await vi.waitFor(() => expect(order).toEqual(['receipt-1', 'message-1', 'receipt-2']));
+    clock.advance(100);
+    await vi.waitFor(() => expect(order).toEqual(['receipt-1', 'message-1', 'receipt-2', 'receipt-3']));
+  });
+
   it('does not let a newcomer overtake callers already waiting', async () => {
     const clock = manualClock();
     const budget = track(new RateBudget({ requestsPerMinute: 600, burst: 1, now: clock.now }));

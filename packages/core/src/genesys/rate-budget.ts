@@ -18,12 +18,18 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
+/**
+ * `high` waiters are always served before `low` ones. Customer messages go first: a receipt or a
+ * typing indicator that waits costs little, a customer who waits behind them is the product failing.
+ */
+export type BudgetPriority = 'high' | 'low';
+
 // Refills are fractional; this keeps 0.9999999 from counting as "not yet one token".
 const EPSILON = 1e-9;
 
 /**
- * FIFO token bucket. At most one timer is armed at any time, however many callers wait, and it
- * fires when the head of the queue can go.
+ * Token bucket with two FIFO queues (high before low). At most one timer is armed at any time,
+ * however many callers wait, and it fires when the head of the queues can go.
  */
 export class RateBudget {
   private readonly perMs: number;
@@ -32,7 +38,8 @@ export class RateBudget {
   private tokens: number;
   private refilledAt: number;
   private pausedUntil = 0;
-  private readonly waiters: Waiter[] = [];
+  private readonly high: Waiter[] = [];
+  private readonly low: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closedWith: unknown;
 
@@ -48,15 +55,16 @@ export class RateBudget {
 
   /** Callers waiting for budget. */
   get waiting(): number {
-    return this.waiters.length;
+    return this.high.length + this.low.length;
   }
 
-  /** Resolves when one request may be sent; callers are served in call order. */
-  acquire(): Promise<void> {
+  /** Resolves when one request may be sent; callers of one priority are served in call order. */
+  acquire(priority: BudgetPriority = 'high'): Promise<void> {
     if (this.closedWith !== undefined) return Promise.reject(this.closedWith);
-    if (this.waiters.length === 0 && this.take()) return Promise.resolve();
+    const ahead = priority === 'high' ? this.high.length : this.waiting;
+    if (ahead === 0 && this.take()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
+      (priority === 'high' ? this.high : this.low).push({ resolve, reject });
       this.arm();
     });
   }
@@ -72,7 +80,7 @@ export class RateBudget {
     this.closedWith = error;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+    for (const waiter of [...this.high.splice(0), ...this.low.splice(0)]) waiter.reject(error);
   }
 
   private refill(): number {
@@ -90,7 +98,7 @@ export class RateBudget {
   }
 
   private arm(): void {
-    if (this.timer || this.waiters.length === 0 || this.closedWith !== undefined) return;
+    if (this.timer || this.waiting === 0 || this.closedWith !== undefined) return;
     const now = this.refill();
     const untilToken = this.tokens >= 1 - EPSILON ? 0 : (1 - this.tokens) / this.perMs;
     const wait = Math.max(this.pausedUntil - now, untilToken, 0);
@@ -101,7 +109,7 @@ export class RateBudget {
   }
 
   private drain(): void {
-    while (this.waiters.length > 0 && this.take()) this.waiters.shift()?.resolve();
+    while (this.waiting > 0 && this.take()) (this.high.shift() ?? this.low.shift())?.resolve();
     this.arm();
   }
 }
