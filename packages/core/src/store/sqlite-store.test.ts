@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, ParleyError, RetryableError } from '../errors.js';
 import { openStore, sqlitePathFromUrl } from './open.js';
 import { JOB_SQL } from './sqlite/jobs.js';
+import { LINK_SQL } from './sqlite/links.js';
 import { createSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
 import type { JobInput, Store } from './types.js';
 
@@ -478,6 +479,11 @@ describe('the SQLite file', () => {
       [JOB_SQL.listDead, /jobs_by_state \(queue=\? AND state=\?\)/],
       [JOB_SQL.pruneDone, /jobs_done_age \(updated_at<\?\)/],
       [JOB_SQL.recoverJobs, /jobs_by_state \(queue=\? AND state=\?\)/],
+      [LINK_SQL.dropByPlatformId, /message_links USING PRIMARY KEY \(connector_id=\? AND platform_message_id=\?\)/],
+      [LINK_SQL.dropByGenesysId, /sqlite_autoindex_message_links_2 \(connector_id=\? AND genesys_message_id=\?\)/],
+      [LINK_SQL.byPlatformId, /message_links USING PRIMARY KEY \(connector_id=\? AND platform_message_id=\?\)/],
+      [LINK_SQL.byGenesysId, /sqlite_autoindex_message_links_2 \(connector_id=\? AND genesys_message_id=\?\)/],
+      [LINK_SQL.setStatus, /sqlite_autoindex_message_links_2 \(connector_id=\? AND genesys_message_id=\?\)/],
     ];
     for (const [sql, index] of expectations) {
       const parameters = Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => 1);
@@ -485,7 +491,7 @@ describe('the SQLite file', () => {
         .map((step) => step.detail)
         .join('\n');
       expect(plan, sql).toMatch(index);
-      expect(plan, sql).not.toMatch(/^SCAN (jobs|queue_heads)$|TEMP B-TREE/m);
+      expect(plan, sql).not.toMatch(/^SCAN (jobs|queue_heads|message_links)$|TEMP B-TREE/m);
     }
   });
 });
