@@ -54,8 +54,9 @@ const settings = {
   inboundRate: num('BENCH_INBOUND_RATE', 1000),
   inboundCount: num('BENCH_INBOUND_COUNT', quick ? 2000 : 10_000),
   inboundBurst: num('BENCH_INBOUND_BURST', quick ? 2000 : 10_000),
+  inboundWaitSec: num('BENCH_INBOUND_WAIT_S', quick ? 10 : 20),
   receipts: process.env.BENCH_RECEIPTS === 'emulator' ? 'emulator' : 'stub',
-  quietWaitSec: num('BENCH_QUIET_WAIT_S', quick ? 0 : 20),
+  quietWaitSec: num('BENCH_QUIET_WAIT_S', quick ? 0 : 10),
   timeoutSec: num('BENCH_TIMEOUT_S', 480),
   keepDb: process.env.BENCH_KEEP_DB === '1',
 };
@@ -416,39 +417,50 @@ async function inboundPhase({ env }) {
   const server = await startHost({ pin: env.pin, label: 'inbound', fakes, genesysUrl: fakes.emulatorUrl });
   try {
     const quiet = await waitForQuiet({ maxWaitMs: settings.quietWaitSec * 1000 });
-    const measure = async (label, count, ratePerSec) => {
+    const measure = async (label, count, ratePerSec, waitSec) => {
       const cpuBefore = cpuSnapshot(server.pid, fakes.pid);
       const generated = await fakes.call('generateInbound', { count, ratePerSec });
-      const outcome = await fakes.call('inboundArrivals', { first: generated.first, last: generated.last, timeoutMs: 60_000 });
+      // Bounded: what has not arrived `waitSec` after the last creation counts as not arrived.
+      const outcome = await fakes.call('inboundArrivals', { first: generated.first, last: generated.last, timeoutMs: waitSec * 1000 });
       const cpuAfter = cpuSnapshot(server.pid, fakes.pid);
       const cpu = cpuBetween(cpuBefore, cpuAfter);
-      const latencies = outcome.arrivals.map(([created, received]) => received - created);
+      // Messages still missing have a latency above the window: they rank last, as +Infinity.
+      const latencies = outcome.arrivals
+        .map(([created, received]) => received - created)
+        .concat(Array(Math.max(0, count - outcome.arrived)).fill(Number.POSITIVE_INFINITY));
       const lastArrival = outcome.arrivals.reduce((latest, [, received]) => Math.max(latest, received), 0);
       const span = (lastArrival - generated.startedAt) / 1000;
+      const finite = (value) => (Number.isFinite(value) ? value : null);
       const row = {
         label,
         offeredPerSec: ratePerSec || null,
         generated: count,
         arrived: outcome.arrived,
+        waitSec,
         duplicates: outcome.duplicates,
         rejected: outcome.rejected,
         msgPerSec: outcome.arrived > 0 ? outcome.arrived / Math.max(span, 0.001) : 0,
-        p50Ms: quantile(latencies, 0.5),
-        p99Ms: quantile(latencies, 0.99),
-        maxMs: quantile(latencies, 1),
+        // null: above the window (that share had not arrived).
+        p50Ms: finite(quantile(latencies, 0.5)),
+        p99Ms: finite(quantile(latencies, 0.99)),
+        maxMs: finite(quantile(latencies, 1)),
         serverCpuUsPerMsg: (cpu.serverTicks * (1e6 / CLOCK_TICKS)) / Math.max(outcome.arrived, 1),
         serverCpuPct: cpu.serverPct,
         fakesCpuPct: cpu.fakesPct,
         otherCpuPct: cpu.otherPct,
         stealCpuPct: cpu.stealPct,
       };
-      log(`  ${label}: ${outcome.arrived}/${count} arrived, ${Math.round(row.msgPerSec)} msg/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms`);
+      log(`  ${label}: ${outcome.arrived}/${count} arrived, ${Math.round(row.msgPerSec)} msg/s, p50 ${row.p50Ms ?? '>window'} ms, p99 ${row.p99Ms ?? '>window'} ms`);
       return row;
     };
     // Warm-up: the same path, not recorded.
-    await measure('warm-up', Math.min(1000, settings.inboundCount), settings.inboundRate);
-    const fixed = await measure(`@ ${settings.inboundRate}/s`, settings.inboundCount, settings.inboundRate);
-    const burst = await measure(`burst of ${settings.inboundBurst}`, settings.inboundBurst, 0);
+    await measure('warm-up', Math.min(500, settings.inboundCount), settings.inboundRate, 10);
+    const fixed = await measure(`@ ${fmt(settings.inboundRate)}/s`, settings.inboundCount, settings.inboundRate, settings.inboundWaitSec);
+    // A burst measures capacity; when the fixed rate already exceeded it, that row's msg/s is the
+    // capacity and a burst would only queue behind its leftovers.
+    const burst = fixed.arrived === fixed.generated
+      ? await measure(`burst of ${fmt(settings.inboundBurst)}`, settings.inboundBurst, 0, settings.inboundWaitSec)
+      : { label: `burst of ${fmt(settings.inboundBurst)}`, skipped: `the fixed rate already exceeded capacity (${fmt(fixed.msgPerSec)} msg/s)` };
     const memory = memoryMb(server.pid);
     return {
       key: 'inbound',
@@ -499,8 +511,14 @@ function verdicts(phases) {
     },
     {
       target: `p99 ≤ ${TARGETS.p99AtFixedMs} ms at ${fmt(settings.fixedRate)} req/s`,
-      pass: fixed.medianP99Ms <= TARGETS.p99AtFixedMs && settings.fixedRate >= 2000,
-      evidence: `p99 ${fixed.medianP99Ms} ms (median of ${fixed.runs.length} runs: ${fixed.runs.map((run) => run.p99Ms).join(' · ')})`,
+      // Only at the rate asked for: a server that fell behind answered fewer requests, later.
+      pass:
+        fixed.medianP99Ms <= TARGETS.p99AtFixedMs &&
+        settings.fixedRate >= 2000 &&
+        fixed.runs.every((run) => run.acceptedPerSec >= TARGETS.deliveredShare * settings.fixedRate),
+      evidence:
+        `p99 ${fixed.medianP99Ms} ms (median of ${fixed.runs.length} runs: ${fixed.runs.map((run) => run.p99Ms).join(' · ')}), ` +
+        `accepted ${fixed.runs.map((run) => fmt(run.acceptedPerSec)).join(' · ')}/s`,
     },
     {
       target: `host RSS ≤ ${TARGETS.rssMb} MB`,

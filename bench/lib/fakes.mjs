@@ -3,12 +3,12 @@
 // over the IPC channel ({ id, method, params } → { id, result | error }).
 //
 // Why a lean stub besides the emulator: in the outbound phases the host sends one Delivered
-// receipt to Genesys per message. The emulator validates and records every request (express, zod,
-// an in-memory log), which costs more CPU on the fakes' core than the platform fake itself, and a
-// real Genesys would not take thousands of receipts a second anyway. The stub answers the token
-// and inbound endpoints with a minimal 200 so the fakes' core stays available and the figures are
-// about Parley. The inbound phase uses the real emulator (BENCH_RECEIPTS=emulator uses it
-// everywhere).
+// receipt to Genesys per message. The emulator routes, validates and records every request
+// (express, zod, an in-memory log), which would load the fakes' core (shared with the load
+// generator), and a real Genesys would not take thousands of receipts a second anyway. The stub
+// answers the token and inbound endpoints with a minimal 200 so the fakes' core stays available
+// and the figures are about Parley. The inbound phase uses the real emulator
+// (BENCH_RECEIPTS=emulator uses it everywhere).
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';

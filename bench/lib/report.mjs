@@ -86,22 +86,32 @@ export function printReport(report, write) {
   );
   out.push('');
   out.push('INBOUND  customer message at the platform fake → host long poll → to-genesys queue → Genesys emulator');
-  const inboundRows = [inbound.fixed, inbound.burst].map((row) => [
-    row.label + (row.otherCpuPct > BUSY_FLAG_PCT ? ' !' : ''),
-    `${int(row.arrived)} / ${int(row.generated)}`,
-    int(row.msgPerSec),
-    ms(row.p50Ms),
-    ms(row.p99Ms),
-    ms(row.maxMs),
-    int(row.serverCpuUsPerMsg),
-    pct(row.serverCpuPct),
-    pct(row.fakesCpuPct),
-    pct(row.otherCpuPct),
-  ]);
+  const latency = (value, row) => (value === null ? `> ${row.waitSec} s` : ms(value));
+  const inboundRows = [inbound.fixed, inbound.burst].map((row) =>
+    row.skipped
+      ? { note: `${row.label}: skipped, ${row.skipped}` }
+      : [
+          row.label + (row.otherCpuPct > BUSY_FLAG_PCT ? ' !' : ''),
+          `${int(row.arrived)} / ${int(row.generated)}`,
+          int(row.msgPerSec),
+          latency(row.p50Ms, row),
+          latency(row.p99Ms, row),
+          latency(row.maxMs, row),
+          int(row.serverCpuUsPerMsg),
+          pct(row.serverCpuPct),
+          pct(row.fakesCpuPct),
+          pct(row.otherCpuPct),
+        ],
+  );
   out.push(table(['', 'arrived', 'msg/s', 'p50 ms', 'p99 ms', 'max ms', 'CPU µs/msg', 'server %', 'fakes %', 'other %'], inboundRows));
+  const measured = [inbound.fixed, inbound.burst].filter((row) => !row.skipped);
   const extras = [];
-  if (inbound.fixed.duplicates + inbound.burst.duplicates > 0) extras.push(`duplicates ${inbound.fixed.duplicates + inbound.burst.duplicates}`);
-  if (inbound.fixed.rejected + inbound.burst.rejected > 0) extras.push(`rejected by the emulator ${inbound.fixed.rejected + inbound.burst.rejected}`);
+  const sum = (key) => measured.reduce((total, row) => total + row[key], 0);
+  if (measured.some((row) => row.arrived < row.generated)) {
+    extras.push(`"arrived" counts what reached the emulator within ${inbound.fixed.waitSec} s of the last creation`);
+  }
+  if (sum('duplicates') > 0) extras.push(`duplicates ${sum('duplicates')}`);
+  if (sum('rejected') > 0) extras.push(`rejected by the emulator ${sum('rejected')}`);
   if (inbound.serverWarnings.count > 0) extras.push(`host logged ${inbound.serverWarnings.count} warnings`);
   out.push(`  host RSS peak ${int(inbound.rssPeakMb)} MB${extras.length ? `; ${extras.join('; ')}` : ''}`);
   out.push('');
