@@ -137,6 +137,10 @@ async function dlq(sub: string | undefined, rest: string[], flags: { config?: st
 
 class UsageError extends Error {}
 
+function isAddressInUse(error: unknown): error is { code: 'EADDRINUSE'; port: number } {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'EADDRINUSE';
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -175,6 +179,10 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
     err(`parley: ${error.message}\n\n${HELP}`);
     process.exit(2);
+  }
+  if (isAddressInUse(error)) {
+    err(`parley: port ${error.port} is already in use: stop what runs there, or pick another with --port (or server.port)`);
+    process.exit(1);
   }
   err(`parley: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exit(1);
