@@ -23,7 +23,7 @@ import { startDemo } from './demo.js';
 import { resolveStoreUrl, startHost } from './host.js';
 import { loadConnectorDefinition } from './load-connectors.js';
 import { hostLogger } from './logger.js';
-import { handleSignals } from './signals.js';
+import { handleSignals, logUnhandledRejections } from './signals.js';
 
 const HELP = `parley: bridges chat platforms to Genesys Cloud Open Messaging
 
@@ -64,11 +64,13 @@ async function start(flags: { config?: string; port?: string }): Promise<void> {
     if (port !== undefined) config.server.port = port;
     logger = hostLogger(config.log);
     logger.info({ config: configPath }, 'Starting Parley');
+    logUnhandledRejections(logger);
     host = await startHost({ config, baseDir, logger });
     handleSignals(logger, () => host!.stop());
     return;
   }
   logger = hostLogger({ level: 'info', format: process.stdout.isTTY ? 'pretty' : 'json' });
+  logUnhandledRejections(logger);
   const demoPort = port ?? 8080;
   const demo = await startDemo({ port: demoPort, platformPort: demoPort === 0 ? 0 : demoPort + 1, logger });
   logger.info({ demoPlatform: demo.platformUrl }, 'Starting Parley on embedded defaults (no parley.yaml found)');

@@ -28,3 +28,13 @@ export function handleSignals(logger: Logger, stop: () => Promise<void>): void {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 }
+
+/**
+ * A library that drops a promise (seen: @slack/socket-mode 3.1.0 when a reconnect fails for good)
+ * would otherwise crash the whole host, and with it every other channel: log it loudly instead.
+ */
+export function logUnhandledRejections(logger: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason }, 'Unhandled promise rejection inside a library; Parley keeps running');
+  });
+}

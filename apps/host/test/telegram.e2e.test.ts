@@ -75,7 +75,7 @@ describe.each(['polling', 'webhook'] as const)('Telegram through the host (%s mo
     ana.sendLocation(48.8584, 2.2945);
     ana.sendContact({ phoneNumber: '+33612345678', firstName: 'Jean' });
     await waitForGenesysMessage(world, (body) => body.text === '[reply to "Hello, see my order"]\nit is urgent');
-    await waitForGenesysMessage(world, (body) => body.text === '[edited] Hello, see my order #1');
+    await waitForGenesysMessage(world, (body) => body.text === '(edited) Hello, see my order #1');
     await waitForGenesysMessage(world, (body) => String(body.text).startsWith('[location] 48.8584, 2.2945'));
     await waitForGenesysMessage(world, (body) => body.text === '[contact] Jean, +33612345678');
 

@@ -130,3 +130,11 @@ export interface FailureReason {
   code: GenesysReasonCode;
   message: string;
 }
+
+/**
+ * How a customer's edit reads in Genesys, which has no edit: a new message with the new text,
+ * marked so the agent reads it as a correction. The same marker on every channel.
+ */
+export function markEdited(text: string): string {
+  return `(edited) ${text}`;
+}

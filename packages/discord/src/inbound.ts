@@ -3,6 +3,7 @@
  * discord.js structures: no I/O, so every mapping rule is visible in one place. The same mapping
  * serves messages from the gateway and messages fetched from the channel history (catch-up).
  */
+import { markEdited } from '@parley/core';
 import type {
   Customer,
   InboundAttachment,
@@ -167,7 +168,7 @@ export function editToInbound(message: Message, origin: Origin): InboundMessage 
     kind: 'message',
     platformMessageId: `${message.id}:edit:${editedAt.getTime()}`,
     customer: toCustomer(origin.customerId, message.author, message.member?.displayName),
-    text: `(edited) ${text}`,
+    text: markEdited(text),
     customAttributes: { ...customAttributesOf(message, origin), discordEditedMessageId: message.id },
     time: editedAt,
   };

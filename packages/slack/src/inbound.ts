@@ -3,6 +3,7 @@
  * in one place and testable on its own. `listeners.ts` gathers what they need (profiles, channel
  * names) and hands the result to core.
  */
+import { markEdited } from '@parley/core';
 import type {
   Customer,
   InboundAttachment,
@@ -210,8 +211,6 @@ export function filesToAttachments(
   return { attachments, notes };
 }
 
-/** Marks an edited message, so the agent reads it as a correction of an earlier one. */
-export const EDIT_MARKER = '(edited) ';
 
 /**
  * A customer message. `text` is already rendered (see `mrkdwn.ts`). Returns undefined for a
@@ -229,7 +228,7 @@ export function toInboundMessage(input: {
 }): InboundMessage | undefined {
   const body = [input.text, ...input.notes].filter((part) => part.length > 0).join('\n');
   if (!body && input.attachments.length === 0) return undefined;
-  const text = body && input.edited ? `${EDIT_MARKER}${body}` : body;
+  const text = body && input.edited ? markEdited(body) : body;
   return {
     kind: 'message',
     platformMessageId: input.platformMessageId,

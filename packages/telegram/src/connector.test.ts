@@ -241,7 +241,7 @@ describe('telegram connector: receiving by long polling', () => {
     await eventually(() => received.length === 1);
     customer.edit(original.message!.message_id, 'I ordered 3 pizzas');
     await eventually(() => received.length === 2);
-    expect(received[1]).toMatchObject({ kind: 'message', text: '[edited] I ordered 3 pizzas' });
+    expect(received[1]).toMatchObject({ kind: 'message', text: '(edited) I ordered 3 pizzas' });
     expect((received[1] as { platformMessageId: string }).platformMessageId).not.toBe(
       (received[0] as { platformMessageId: string }).platformMessageId,
     );

@@ -113,7 +113,7 @@ describe('text', () => {
   it('marks edits and gives each edit its own id', () => {
     const first = messageToInbound(message({ text: 'v2', edit_date: 1_700_000_100 }), settings(), { edited: true });
     const second = messageToInbound(message({ text: 'v3', edit_date: 1_700_000_100 }), settings(), { edited: true });
-    expect(first).toMatchObject({ text: '[edited] v2', time: new Date(1_700_000_100_000) });
+    expect(first).toMatchObject({ text: '(edited) v2', time: new Date(1_700_000_100_000) });
     expect(first!.platformMessageId).toMatch(/^11:5:edit:/);
     // Two edits within one second are still two messages; a redelivered edit is the same one.
     expect(second!.platformMessageId).not.toBe(first!.platformMessageId);

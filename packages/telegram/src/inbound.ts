@@ -3,6 +3,7 @@
  * visible in one place and testable on its own.
  */
 import { createHash } from 'node:crypto';
+import { markEdited } from '@parley/core';
 import type { CallbackQuery, Chat, Message, MessageEntity, User } from 'grammy/types';
 import type {
   Customer,
@@ -168,7 +169,8 @@ export function messageToInbound(
   const reply = replyLineOf(message);
   const body = content.text ?? '';
   const lines = [reply, speaker ? `${speaker}: ${body}`.trimEnd() : body].filter((line): line is string => !!line);
-  const text = lines.length > 0 ? `${edited ? '[edited] ' : ''}${lines.join('\n')}` : undefined;
+  const joined = lines.join('\n');
+  const text = lines.length > 0 ? (edited ? markEdited(joined) : joined) : undefined;
 
   const attributes = customAttributesOf(chat, message.from);
   const editDate = message.edit_date ?? message.date;
