@@ -1,21 +1,15 @@
 /**
  * The real pipeline (Genesys emulator, SQLite store, Parley's HTTP app) around the Slack
- * connector and a Slack fake, for the package's own scenarios. It reuses the conformance harness;
- * in http mode it points the fake's Request URL at Parley once Parley listens.
+ * connector and a Slack fake, for the package's own scenarios. It reuses the conformance harness
+ * and subject, which point the fake's Request URL at Parley in http mode.
  */
 import { randomBytes } from 'node:crypto';
 import { signGenesysBody } from '@parley/core';
-import {
-  eventually,
-  startHarness,
-  waitForReceipt,
-  type ConformanceSubject,
-  type Harness,
-} from '@parley/testkit/conformance';
+import { eventually, startHarness, waitForReceipt, type Harness } from '@parley/testkit/conformance';
 import type { RecordedInbound } from '@parley/testkit';
 import { request } from 'undici';
-import { slackConnector, type SlackOptionsInput } from '../src/index.js';
-import { slackPlatformDriver, startSlackFake, type SlackFake, type SlackFakeOptions } from '../src/testing/index.js';
+import type { SlackOptionsInput } from '../src/index.js';
+import { slackConformanceSubject, type SlackFake, type SlackFakeOptions } from '../src/testing/index.js';
 
 export interface SlackPipeline {
   h: Harness;
@@ -31,31 +25,17 @@ export async function startSlackPipeline(input: {
   fake?: Omit<SlackFakeOptions, 'mode'>;
   options?: Partial<SlackOptionsInput>;
 } = {}): Promise<SlackPipeline> {
-  const mode = input.mode ?? 'http';
   let fake: SlackFake | undefined;
-  const subject: ConformanceSubject<SlackOptionsInput> = {
-    name: `slack (${mode})`,
-    definition: slackConnector,
-    async setup() {
-      fake = await startSlackFake({ ...input.fake, mode });
-      return {
-        driver: slackPlatformDriver(fake),
-        options: {
-          botToken: fake.botToken,
-          mode,
-          apiUrl: fake.apiUrl,
-          ...(mode === 'http' ? { signingSecret: fake.signingSecret } : { appToken: fake.appToken }),
-          socketPingTimeoutMs: 500,
-          requestTimeoutMs: 5000,
-          ...input.options,
-        },
-      };
+  const subject = slackConformanceSubject({
+    ...input,
+    // This package's own scenarios default to http mode, the connector's default.
+    mode: input.mode ?? 'http',
+    onFake: (started) => {
+      fake = started;
     },
-  };
+  });
   const h = await startHarness(subject, { connectorId: 'help-desk' });
-  const webhookUrl = `${h.url}/connectors/${h.connectorId}/webhook`;
-  fake!.setRequestUrl(webhookUrl);
-  return { h, fake: fake!, webhookUrl, close: () => h.close() };
+  return { h, fake: fake!, webhookUrl: h.webhookUrl, close: () => h.close() };
 }
 
 /** Customer messages Genesys accepted from `customerId`, in arrival order. */

@@ -13,7 +13,8 @@ import type { FakeMessage } from './platform-state.js';
 /**
  * A {@link PlatformDriver} over a running Slack fake. Profiles derive from the name (`alice` →
  * display name `alice`, first name `Alice`, last name `Tester`). In http mode the fake needs its
- * Request URL (`fake.setRequestUrl`) before the first customer writes.
+ * Request URL (`fake.setRequestUrl`) before the first customer writes;
+ * {@link slackConformanceSubject} sets it from the harness's webhook URL.
  */
 export function slackPlatformDriver(fake: SlackFake): PlatformDriver {
   const customers = new Map<string, { userId: string; dm: string }>();
@@ -104,25 +105,37 @@ export function unescapeMrkdwn(text: string): string {
   return text.replace(/&(lt|gt|amp);/g, (_, name: string) => (name === 'lt' ? '<' : name === 'gt' ? '>' : '&'));
 }
 
+/** Options of {@link slackConformanceSubject}. */
 export interface SlackConformanceOptions {
-  /** Default `socket`: the fake needs no Request URL then (see {@link slackPlatformDriver}). */
+  /**
+   * How Slack reaches the app: `socket` (Socket Mode, the default) or `http` (the Events API,
+   * posting to the harness's webhook URL, which becomes the fake's Request URL).
+   */
   mode?: 'http' | 'socket';
   fake?: Omit<SlackFakeOptions, 'mode'>;
-  /** Called with each fake started, e.g. to set its Request URL once Parley listens. */
+  /** Connector options on top of those pointing it at the fake. */
+  options?: Partial<SlackOptionsInput>;
+  /** Called with each fake started, e.g. to keep a handle on it for Slack-specific steps. */
   onFake?: (fake: SlackFake) => void;
 }
 
 /**
  * The Slack connector as a conformance subject: every scenario gets a fresh fake. Timings are
  * short so that a dropped socket or a retried event recovers in milliseconds.
+ *
+ * @example
+ * runConformanceSuite(slackConformanceSubject({ mode: 'http' }));
  */
 export function slackConformanceSubject(options: SlackConformanceOptions = {}): ConformanceSubject<SlackOptionsInput> {
   const mode = options.mode ?? 'socket';
   return {
     name: `slack (${mode})`,
     definition: slackConnector,
-    async setup() {
+    async setup({ webhookUrl }) {
       const fake = await startSlackFake({ ...options.fake, mode });
+      // The harness already listens there (503 until Parley is attached); the fake posts only
+      // once a scenario makes a customer write.
+      if (mode === 'http') fake.setRequestUrl(webhookUrl);
       options.onFake?.(fake);
       return {
         driver: slackPlatformDriver(fake),
@@ -133,6 +146,7 @@ export function slackConformanceSubject(options: SlackConformanceOptions = {}): 
           ...(mode === 'http' ? { signingSecret: fake.signingSecret } : { appToken: fake.appToken }),
           socketPingTimeoutMs: 500,
           requestTimeoutMs: 5000,
+          ...options.options,
         },
       };
     },

@@ -3,6 +3,9 @@
  * temp dir, the real Genesys client, `createParley` listening on a free port, and the connector's
  * platform fake. The conformance suite starts one per scenario; connector packages use it for
  * their own end-to-end tests.
+ *
+ * The HTTP server binds before anything else, like the host does, so the platform fake learns
+ * Parley's webhook URL in `setup()` and Parley's media URLs embed the real port.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -22,7 +25,7 @@ import {
 } from '@parley/core';
 import { startGenesysEmulator } from '../emulator/index.js';
 import type { GenesysEmulator } from '../emulator/index.js';
-import type { ConformanceSubject, PlatformDriver } from './types.js';
+import type { ConformanceSetupContext, ConformanceSubject, PlatformDriver } from './types.js';
 
 /** Queue timings that make retries take milliseconds instead of minutes. */
 export const FAST_QUEUE: WorkerOptions = { backoffBaseMs: 20, backoffMaxMs: 200, pollIntervalMs: 20 };
@@ -54,6 +57,8 @@ export interface Harness {
   webhookSecret: string;
   /** `<url>/connectors/<id>/genesys`: where the emulator posts agent messages. */
   genesysWebhookUrl: string;
+  /** `<url>/connectors/<id>/webhook`: the platform webhook route, as given to `setup()`. */
+  webhookUrl: string;
   /** The connector options after validation. */
   options: unknown;
   /** String option values under secret-sounding keys (token, secret, key, password). */
@@ -66,7 +71,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Starts the pipeline around `subject`. On failure, whatever already started is stopped again. */
+/**
+ * Starts the pipeline around `subject`: binds Parley's HTTP server (answering 503 for now), calls
+ * `subject.setup()` with the server's URLs, starts the file host, the emulator and the store, then
+ * creates and starts Parley on the listening server. On failure, whatever already started is
+ * stopped again.
+ */
 export async function startHarness<Options>(subject: ConformanceSubject<Options>, options: HarnessOptions = {}): Promise<Harness> {
   const cleanups: Array<() => Promise<unknown>> = [];
   const closeAll = async () => {
@@ -79,7 +89,24 @@ export async function startHarness<Options>(subject: ConformanceSubject<Options>
     const lines: string[] = [];
     const logger: Logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
 
-    const { driver, options: rawOptions } = await subject.setup();
+    // Parley's URL must be known before Parley is created (media URLs embed it) and before the
+    // platform fake starts (it may push to the webhook), so the server listens first and gets its
+    // handler last. A platform that delivers early gets 503 and retries, as against the host.
+    let handler: RequestListener | undefined;
+    const server = createServer((req, res) => {
+      if (handler) return handler(req, res);
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+      res.end('{"error":"Parley is starting"}');
+    });
+    const url = await listen(server);
+    cleanups.push(() => closeServer(server));
+
+    const setupContext: ConformanceSetupContext = {
+      webhookUrl: `${url}/connectors/${connectorId}/webhook`,
+      publicUrl: url,
+      connectorId,
+    };
+    const { driver, options: rawOptions } = await subject.setup(setupContext);
     cleanups.push(() => driver.close());
     const parsed = subject.definition.optionsSchema.safeParse(rawOptions);
     if (!parsed.success) throw new Error(`${subject.name}: setup() returned invalid options: ${parsed.error.message}`);
@@ -92,17 +119,6 @@ export async function startHarness<Options>(subject: ConformanceSubject<Options>
 
     const directory = await mkdtemp(join(tmpdir(), 'parley-conformance-'));
     cleanups.push(() => rm(directory, { recursive: true, force: true }));
-
-    // Parley's public URL must be known before it is created (media URLs embed it), so the server
-    // listens first and gets its handler afterwards.
-    let handler: RequestListener | undefined;
-    const server = createServer((req, res) => {
-      if (handler) return handler(req, res);
-      res.statusCode = 503;
-      res.end();
-    });
-    const url = await listen(server);
-    cleanups.push(() => closeServer(server));
 
     const webhookSecret = randomBytes(24).toString('hex');
     const genesysWebhookUrl = `${url}/connectors/${connectorId}/genesys`;
@@ -150,6 +166,7 @@ export async function startHarness<Options>(subject: ConformanceSubject<Options>
       integrationId: integration.id,
       webhookSecret,
       genesysWebhookUrl,
+      webhookUrl: setupContext.webhookUrl,
       options: parsed.data,
       secrets: secretValues(parsed.data),
       logs: () => [...lines],

@@ -19,6 +19,7 @@ export {
   WAIT_MS,
 } from './helpers.js';
 export type {
+  ConformanceSetupContext,
   ConformanceSubject,
   PlatformDriver,
   ReceivedButton,

@@ -56,10 +56,32 @@ export interface PlatformDriver {
   close(): Promise<void>;
 }
 
+/**
+ * Where Parley will answer, told to {@link ConformanceSubject.setup} before Parley is created.
+ * The harness's HTTP server already listens at these URLs (answering 503 until Parley is
+ * attached), so a platform fake can be pointed at its webhook before the first customer writes.
+ */
+export interface ConformanceSetupContext {
+  /**
+   * `<publicUrl>/connectors/<connectorId>/webhook`: Parley's platform webhook route, e.g. the
+   * Request URL of a Slack app in http mode. The connector's `context.webhookUrl` is the same URL.
+   */
+  webhookUrl: string;
+  /** Parley's base URL, e.g. `http://127.0.0.1:PORT`, without a trailing slash. */
+  publicUrl: string;
+  /** The connector id the harness registers the connector under (`connectors.<id>`). */
+  connectorId: string;
+}
+
 /** A connector under test. */
 export interface ConformanceSubject<Options = unknown> {
   name: string;
   definition: ConnectorDefinition;
-  /** Starts the platform fake; returns the driver plus the connector options pointing at it. */
-  setup(): Promise<{ driver: PlatformDriver; options: Options }>;
+  /**
+   * Starts the platform fake; returns the driver plus the connector options pointing at it.
+   * The harness always passes `context`; a subject whose platform does not push to Parley (long
+   * polling, a gateway, Socket Mode, or a connector that registers its webhook itself) may declare
+   * `setup()` without the parameter.
+   */
+  setup(context: ConformanceSetupContext): Promise<{ driver: PlatformDriver; options: Options }>;
 }
