@@ -3,15 +3,16 @@
 // express relay measured in the same run. See bench/README.md for what each figure means.
 //
 // Every server runs as its own process on 127.0.0.1: the host (or the bare baseline) pinned to
-// CPU 0; this process (autocannon) and the fakes (reference platform, Genesys emulator/stub)
-// pinned to CPU 1, when `taskset` exists. Method: research/perf-reliability.md §4 and Appendix A.
+// CPU 0; this process (autocannon) and the fakes (lean stubs of the platform and of Genesys,
+// bench/README.md) pinned to CPU 1, when `taskset` exists. Method: research/perf-reliability.md §4
+// and Appendix A.
 //
 // Phases, each with fresh processes and a fresh database:
-//   1. outbound, max:        signed webhooks → host → to-platform queue → platform fake (closed loop)
+//   1. outbound, max:        signed webhooks → host → to-platform queue → platform stub (closed loop)
 //   2. outbound @ 3,000/s:   the same at the target rate, to check "sustained, zero backlog growth"
 //   3. outbound @ 2,000/s:   the same at a fixed rate, for latency
 //   4. bare baseline, max:   express 5 + SQLite group commit + undici relay, to the same fake
-//   5. inbound:              customer messages at the fake → host long-polls → Genesys emulator
+//   5. inbound:              customer messages at the platform stub → host long-polls → Genesys stub
 // It prints a table with PASS/MISS per target and writes JSON to bench/results/. A MISS does not
 // fail the process: this is a measurement. An error (a server that does not start) does.
 import { randomBytes } from 'node:crypto';
@@ -55,7 +56,13 @@ const settings = {
   inboundCount: num('BENCH_INBOUND_COUNT', quick ? 2000 : 10_000),
   inboundBurst: num('BENCH_INBOUND_BURST', quick ? 2000 : 10_000),
   inboundWaitSec: num('BENCH_INBOUND_WAIT_S', quick ? 10 : 20),
+  // The emulator only runs with the reference fakes.
+  fakes: process.env.BENCH_FAKES === 'reference' || process.env.BENCH_RECEIPTS === 'emulator' ? 'reference' : 'lean',
   receipts: process.env.BENCH_RECEIPTS === 'emulator' ? 'emulator' : 'stub',
+  // Exploring only: the platform stub never answers a send, so the host only accepts.
+  holdSends: process.env.BENCH_HOLD_SENDS === '1',
+  phases: (process.env.BENCH_PHASES ?? 'max,target,fixed,bare,inbound').split(',').map((phase) => phase.trim()).filter(Boolean),
+  hostNodeArgs: (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean),
   quietWaitSec: num('BENCH_QUIET_WAIT_S', quick ? 0 : 10),
   timeoutSec: num('BENCH_TIMEOUT_S', 480),
   keepDb: process.env.BENCH_KEEP_DB === '1',
@@ -112,7 +119,7 @@ async function startFakes(pin, label) {
     logFile: path.join(workDir, `fakes-${label}.log`),
     env: {
       BENCH_ROOT: root,
-      BENCH_FAKES_CONFIG: JSON.stringify({ ...identity, chats }),
+      BENCH_FAKES_CONFIG: JSON.stringify({ ...identity, chats, kind: settings.fakes, holdSends: settings.holdSends }),
     },
   });
   const pending = new Map();
@@ -182,7 +189,7 @@ async function startHost({ pin, label, fakes, genesysUrl }) {
   const warnings = { count: 0, samples: [] };
   const handle = children.start({
     name: `host (${label})`,
-    args: [path.join(root, 'apps/host/dist/cli.js'), 'start', '--config', configPath],
+    args: [...settings.hostNodeArgs, path.join(root, 'apps/host/dist/cli.js'), 'start', '--config', configPath],
     cpu: CPU_SERVER,
     pin,
     logFile: path.join(workDir, `host-${label}.log`),
@@ -319,6 +326,11 @@ function cpuBetween(before, after) {
 async function outboundPhase({ key, title, kind, ratePerSec, runs, env }) {
   log(`${title}: starting`);
   const fakes = await startFakes(env.pin, key);
+  if (kind === 'bare' && !env.addressTemplate) {
+    // Only a host phase can probe it; a run of the bare phase alone assumes the reference scheme.
+    env.addressTemplate = process.env.BENCH_ADDRESS_TEMPLATE ?? 'ref:{chat}';
+    log(`  no host phase ran: customer addresses assumed to look like "${env.addressTemplate}"`);
+  }
   const server = kind === 'bare'
     ? await startBare({ pin: env.pin, fakes, addressTemplate: env.addressTemplate })
     : await startHost({ pin: env.pin, label: key, fakes, genesysUrl: settings.receipts === 'emulator' ? fakes.emulatorUrl : fakes.stubUrl });
@@ -411,10 +423,15 @@ async function probeAddressTemplate(fakes, genesys) {
 
 /** Inbound: customer messages created at the fake, long-polled by the host, sent to the emulator. */
 async function inboundPhase({ env }) {
-  const title = 'Inbound: platform fake → host (long polling) → to-genesys queue → Genesys emulator';
+  const title = `Inbound: platform ${settings.fakes === 'lean' ? 'stub' : 'fake'} → host (long polling) → to-genesys queue → Genesys ${settings.fakes === 'lean' ? 'stub' : 'emulator'}`;
   log(`${title}: starting`);
   const fakes = await startFakes(env.pin, 'inbound');
-  const server = await startHost({ pin: env.pin, label: 'inbound', fakes, genesysUrl: fakes.emulatorUrl });
+  const server = await startHost({
+    pin: env.pin,
+    label: 'inbound',
+    fakes,
+    genesysUrl: settings.fakes === 'lean' ? fakes.stubUrl : fakes.emulatorUrl,
+  });
   try {
     const quiet = await waitForQuiet({ maxWaitMs: settings.quietWaitSec * 1000 });
     const measure = async (label, count, ratePerSec, waitSec) => {
@@ -490,7 +507,12 @@ function verdicts(phases) {
   const sustainedAtTarget = targetRuns.every(
     (run) => run.deliveredPerSec >= TARGETS.deliveredShare * settings.targetRate && grewLittle(run) && run.non2xx === 0 && run.errors === 0,
   ) && settings.targetRate >= TARGETS.sustainedMsgPerSec;
-  const ratio = max.median.acceptedPerSec / bare.median.acceptedPerSec;
+  // The target is about sustained relay ("≥ 75 % of the bare server's rate"), so the ratio is of
+  // what each delivered at max: a server that accepts faster than it delivers only grows a
+  // backlog, and its accepted rate says nothing about what it can sustain. The accepted ratio is
+  // printed beside it.
+  const ratio = max.median.deliveredPerSec / bare.median.deliveredPerSec;
+  const acceptedRatio = max.median.acceptedPerSec / bare.median.acceptedPerSec;
   const hostPeaks = [max, target, fixed].map((phase) => phase.rssPeakMb).concat(inbound ? [inbound.rssPeakMb] : []);
   const rssPeak = Math.max(...hostPeaks);
   const targetRun = targetRuns[0];
@@ -504,10 +526,11 @@ function verdicts(phases) {
           ` (max run: ${fmt(max.median.deliveredPerSec)} delivered/s of ${fmt(max.median.acceptedPerSec)} accepted, backlog ${signed(max.median.backlogGrowth)})`,
     },
     {
-      target: `host ≥ ${Math.round(TARGETS.ratioOfBare * 100)} % of bare (max accepted/s)`,
+      target: `host ≥ ${Math.round(TARGETS.ratioOfBare * 100)} % of bare (delivered/s at max)`,
       pass: ratio >= TARGETS.ratioOfBare,
-      evidence: `${fmt(max.median.acceptedPerSec)} / ${fmt(bare.median.acceptedPerSec)} = ${Math.round(ratio * 100)} %` +
-        ` (delivered: ${fmt(max.median.deliveredPerSec)} / ${fmt(bare.median.deliveredPerSec)} = ${Math.round((100 * max.median.deliveredPerSec) / bare.median.deliveredPerSec)} %)`,
+      evidence: `${fmt(max.median.deliveredPerSec)} / ${fmt(bare.median.deliveredPerSec)} = ${Math.round(ratio * 100)} %` +
+        ` (accepted: ${fmt(max.median.acceptedPerSec)} / ${fmt(bare.median.acceptedPerSec)} = ${Math.round(acceptedRatio * 100)} %;` +
+        ` backlog growth per run: host ${signed(max.median.backlogGrowth)}, bare ${signed(bare.median.backlogGrowth)})`,
     },
     {
       target: `p99 ≤ ${TARGETS.p99AtFixedMs} ms at ${fmt(settings.fixedRate)} req/s`,
@@ -565,25 +588,35 @@ async function main() {
   const startedAt = Date.now();
   const env = { pin, tools: await loadTools(root), addressTemplate: undefined };
 
-  const max = await outboundPhase({ key: 'max', title: 'Outbound: host, max (closed loop)', kind: 'host', runs: settings.runs, env });
-  const target = await outboundPhase({
-    key: 'target',
-    title: `Outbound: host @ ${fmt(settings.targetRate)}/s`,
-    kind: 'host',
-    ratePerSec: settings.targetRate,
-    runs: 1,
-    env,
-  });
-  const fixed = await outboundPhase({
-    key: 'fixed',
-    title: `Outbound: host @ ${fmt(settings.fixedRate)}/s`,
-    kind: 'host',
-    ratePerSec: settings.fixedRate,
-    runs: settings.runs,
-    env,
-  });
-  const bare = await outboundPhase({ key: 'bare', title: 'Outbound: bare express baseline, max', kind: 'bare', runs: settings.runs, env });
-  const inbound = await inboundPhase({ env });
+  // BENCH_PHASES runs a subset (for exploring); the targets are judged only on a full run.
+  const wanted = (name) => settings.phases.includes(name);
+  const max = wanted('max')
+    ? await outboundPhase({ key: 'max', title: 'Outbound: host, max (closed loop)', kind: 'host', runs: settings.runs, env })
+    : undefined;
+  const target = wanted('target')
+    ? await outboundPhase({
+        key: 'target',
+        title: `Outbound: host @ ${fmt(settings.targetRate)}/s`,
+        kind: 'host',
+        ratePerSec: settings.targetRate,
+        runs: 1,
+        env,
+      })
+    : undefined;
+  const fixed = wanted('fixed')
+    ? await outboundPhase({
+        key: 'fixed',
+        title: `Outbound: host @ ${fmt(settings.fixedRate)}/s`,
+        kind: 'host',
+        ratePerSec: settings.fixedRate,
+        runs: settings.runs,
+        env,
+      })
+    : undefined;
+  const bare = wanted('bare')
+    ? await outboundPhase({ key: 'bare', title: 'Outbound: bare express baseline, max', kind: 'bare', runs: settings.runs, env })
+    : undefined;
+  const inbound = wanted('inbound') ? await inboundPhase({ env }) : undefined;
   machine.loadAverageEnd = loadAverage();
   machine.fsyncMsEnd = fsyncLatencyMs(workDir);
 
@@ -595,7 +628,7 @@ async function main() {
     settings,
     bodyBytes: BODY_BYTES,
     addressTemplate: env.addressTemplate,
-    targets: verdicts(phases),
+    targets: max && target && fixed && bare ? verdicts(phases) : [],
     phases,
   };
   const jsonFile = path.join(resultsDir, `relay-${stamp}.json`);

@@ -1,43 +1,72 @@
-// The benchmark's fakes, in one child process pinned beside the load generator: the reference chat
-// platform, the Genesys Open Messaging emulator, and a lean Genesys stub. The parent drives them
-// over the IPC channel ({ id, method, params } → { id, result | error }).
+// The benchmark's fakes, in one child process pinned beside the load generator, driven by the
+// parent over the IPC channel ({ id, method, params } → { id, result | error }).
 //
-// Why a lean stub besides the emulator: in the outbound phases the host sends one Delivered
-// receipt to Genesys per message. The emulator routes, validates and records every request
-// (express, zod, an in-memory log), which would load the fakes' core (shared with the load
-// generator), and a real Genesys would not take thousands of receipts a second anyway. The stub
-// answers the token and inbound endpoints with a minimal 200 so the fakes' core stays available
-// and the figures are about Parley. The inbound phase uses the real emulator
-// (BENCH_RECEIPTS=emulator uses it everywhere).
+// Two sets, chosen by BENCH_FAKES_CONFIG.kind:
+// - `lean` (the default, what the measured figures use): a node:http stub of the reference
+//   platform's Bot API (lean-platform.mjs) and a lean Genesys stub (below). The reference fake
+//   (express, zod, every message kept) and the emulator (express, zod validation, every request
+//   recorded) cost several times the CPU per message, and here they share a core with the load
+//   generator: the host's deliveries would wait on them, and the bench would measure the fakes.
+//   The host and the bare baseline talk to the same stubs, so both pay the same.
+// - `reference`: the reference platform fake and the Genesys emulator from @parley/testkit, for a
+//   run that also checks the real fakes' protocol (slower: CPU 1 becomes the limit).
+// BENCH_RECEIPTS=emulator sends the outbound phases' receipts to the emulator even with `reference`.
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
+import { startLeanPlatform } from './lean-platform.mjs';
 
 const root = process.env.BENCH_ROOT;
-const { startReferencePlatform, startGenesysEmulator } = await import(
-  pathToFileURL(path.join(root, 'packages/testkit/dist/index.js')).href
-);
-
 const config = JSON.parse(process.env.BENCH_FAKES_CONFIG);
-const platform = await startReferencePlatform({ token: config.token, maxPollSeconds: 50 });
-const customers = config.chats.map((chatId) => platform.customer(chatId));
-const emulator = await startGenesysEmulator({
-  clients: [{ clientId: config.clientId, clientSecret: config.clientSecret }],
-  autoReply: false,
-});
-emulator.addIntegration({
-  id: config.integrationId,
-  name: 'Parley bench',
-  // The bench never makes the emulator's agent write, so this URL is never called.
-  webhookUrl: 'http://127.0.0.1:9/unused',
-  webhookSecret: config.webhookSecret,
-});
+const lean = config.kind !== 'reference';
+
+/** The platform, as the methods below use it: the same shape for the lean stub and the reference fake. */
+let platform;
+let emulator;
+if (lean) {
+  const stubPlatform = await startLeanPlatform({ token: config.token, holdSends: config.holdSends === true });
+  platform = {
+    url: stubPlatform.url,
+    token: config.token,
+    sentCount: () => stubPlatform.sentCount(),
+    sendText: (chatId, text) => stubPlatform.sendText(chatId, text),
+    close: () => stubPlatform.close(),
+  };
+} else {
+  const { startReferencePlatform, startGenesysEmulator } = await import(
+    pathToFileURL(path.join(root, 'packages/testkit/dist/index.js')).href
+  );
+  const reference = await startReferencePlatform({ token: config.token, maxPollSeconds: 50 });
+  const customers = new Map(config.chats.map((chatId) => [chatId, reference.customer(chatId)]));
+  platform = {
+    url: reference.url,
+    token: reference.token,
+    sentCount: () => reference.sent().length,
+    sendText: (chatId, text) => (customers.get(chatId) ?? reference.customer(chatId)).sendText(text),
+    close: () => reference.close(),
+  };
+  emulator = await startGenesysEmulator({
+    clients: [{ clientId: config.clientId, clientSecret: config.clientSecret }],
+    autoReply: false,
+  });
+  emulator.addIntegration({
+    id: config.integrationId,
+    name: 'Parley bench',
+    // The bench never makes the emulator's agent write, so this URL is never called.
+    webhookUrl: 'http://127.0.0.1:9/unused',
+    webhookSecret: config.webhookSecret,
+  });
+}
 const stub = await startGenesysStub();
 
-/** A minimal Genesys: any token request gets a token, any inbound call a 200 with an id. */
+/**
+ * A minimal Genesys: any token request gets a token, any inbound call a 200 with an id. Inbound
+ * messages are handed to `onMessage` listeners (the probe, the lean inbound phase's arrival log).
+ */
 async function startGenesysStub() {
   const counts = { token: 0, message: 0, receipt: 0, event: 0, other: 0 };
   const messageWaiters = new Set();
+  const messageListeners = new Set();
   let sequence = 0;
   const server = createServer((req, res) => {
     const chunks = [];
@@ -60,7 +89,10 @@ async function startGenesysStub() {
       } catch {
         return reply(400, { message: 'bad json' });
       }
-      if (kind === 'message') for (const waiter of messageWaiters) waiter(body);
+      if (kind === 'message') {
+        for (const listener of messageListeners) listener(body);
+        for (const waiter of [...messageWaiters]) waiter(body);
+      }
       const id = kind === 'receipt' ? body.id : `stub${String(++sequence).padStart(28, '0')}`;
       reply(200, { id, channel: body.channel, type: body.type, direction: kind === 'receipt' ? 'Outbound' : 'Inbound', conversationId: 'bench-conversation' });
     });
@@ -69,6 +101,8 @@ async function startGenesysStub() {
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     counts,
+    /** Calls `listener(body)` for every inbound message from now on. */
+    onMessage: (listener) => messageListeners.add(listener),
     /** Resolves with the first inbound message body matching `predicate`. */
     nextMessage(predicate, timeoutMs) {
       return new Promise((resolve, reject) => {
@@ -98,11 +132,52 @@ const INBOUND_PATTERN = /^bench-in (\d+) (\d+)$/;
 
 let inboundSequence = 0;
 
+/**
+ * Generated customer messages that reached the Genesys side, as `sequence → [createdAt,
+ * receivedAt]` of the first copy, plus how many further copies came. With the lean fakes the stub
+ * logs them as they arrive; with the reference fakes they are read from the emulator's records.
+ */
+const leanArrivals = { first: new Map(), duplicates: 0 };
+if (lean) {
+  stub.onMessage((body) => {
+    const match = INBOUND_PATTERN.exec(body?.text ?? '');
+    if (!match) return;
+    const sequence = Number(match[1]);
+    if (leanArrivals.first.has(sequence)) leanArrivals.duplicates += 1;
+    else leanArrivals.first.set(sequence, [Number(match[2]), Date.now()]);
+  });
+}
+
+/** [createdAt, receivedAt] of each generated message from `first` to `last` that arrived; `duplicates` counts further copies. */
+function collectArrivals(first, last) {
+  const arrivals = [];
+  arrivals.duplicates = 0;
+  if (lean) {
+    for (const [sequence, pair] of leanArrivals.first) if (sequence >= first && sequence <= last) arrivals.push(pair);
+    arrivals.duplicates = leanArrivals.duplicates;
+    return arrivals;
+  }
+  const seen = new Set();
+  for (const record of emulator.inbound({ kind: 'message' })) {
+    const match = INBOUND_PATTERN.exec(record.body?.text ?? '');
+    if (!match) continue;
+    const sequence = Number(match[1]);
+    if (sequence < first || sequence > last) continue;
+    if (seen.has(sequence)) {
+      arrivals.duplicates += 1;
+      continue;
+    }
+    seen.add(sequence);
+    arrivals.push([Number(match[2]), record.receivedAt]);
+  }
+  return arrivals;
+}
+
 const methods = {
-  info: () => ({ platformUrl: platform.url, token: platform.token, emulatorUrl: emulator.url, stubUrl: stub.url }),
+  info: () => ({ kind: lean ? 'lean' : 'reference', platformUrl: platform.url, token: platform.token, emulatorUrl: emulator?.url, stubUrl: stub.url }),
 
   /** Bot messages the platform accepted so far (from any server). */
-  sentCount: () => platform.sent().length,
+  sentCount: () => platform.sentCount(),
 
   stubCounts: () => ({ ...stub.counts }),
 
@@ -112,10 +187,10 @@ const methods = {
    */
   async probeAddress({ chatId, genesys, timeoutMs }) {
     const text = `bench-probe ${chatId} ${Date.now()}`;
-    const arrived = genesys === 'emulator'
+    const arrived = genesys === 'emulator' && emulator
       ? emulator.waitForInbound((record) => record.kind === 'message' && record.body?.text === text, timeoutMs).then((record) => record.body)
       : stub.nextMessage((body) => body?.text === text, timeoutMs);
-    platform.customer(chatId).sendText(text);
+    platform.sendText(chatId, text);
     const body = await arrived;
     return { customerId: body.channel?.from?.id, body };
   },
@@ -128,7 +203,7 @@ const methods = {
     const first = inboundSequence + 1;
     const createOne = (index) => {
       const sequence = ++inboundSequence;
-      customers[index % customers.length].sendText(inboundText(sequence, Date.now()));
+      platform.sendText(config.chats[index % config.chats.length], inboundText(sequence, Date.now()));
     };
     const startedAt = Date.now();
     if (!ratePerSec) {
@@ -151,9 +226,9 @@ const methods = {
   },
 
   /**
-   * Waits until every generated message from `first` to `last` reached the emulator (or
-   * `timeoutMs` passed), then returns arrival times and latencies (creation at the platform fake
-   * → arrival at the emulator, one clock), and clears the emulator's records.
+   * Waits until every generated message from `first` to `last` reached Genesys (or `timeoutMs`
+   * passed), then returns arrival times and latencies (creation at the platform → arrival at the
+   * Genesys side, one clock), and forgets them.
    */
   async inboundArrivals({ first, last, timeoutMs }) {
     const expected = last - first + 1;
@@ -164,40 +239,23 @@ const methods = {
       if (arrivals.length >= expected || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    const rejected = emulator.inbound({ kind: 'message', includeRejected: true }).filter((record) => record.status >= 300).length;
     const duplicates = arrivals.duplicates;
-    emulator.reset();
+    let rejected = 0;
+    if (lean) {
+      leanArrivals.first.clear();
+      leanArrivals.duplicates = 0;
+    } else {
+      rejected = emulator.inbound({ kind: 'message', includeRejected: true }).filter((record) => record.status >= 300).length;
+      emulator.reset();
+    }
     return { expected, arrived: arrivals.length, duplicates, rejected, arrivals: [...arrivals] };
   },
 
   async close() {
-    await Promise.allSettled([platform.close(), emulator.close(), stub.close()]);
+    await Promise.allSettled([platform.close(), emulator?.close(), stub.close()]);
     return true;
   },
 };
-
-/**
- * [createdAt, receivedAt] of each generated message that reached the emulator, first copy only;
- * `duplicates` counts the further copies.
- */
-function collectArrivals(first, last) {
-  const seen = new Set();
-  const arrivals = [];
-  arrivals.duplicates = 0;
-  for (const record of emulator.inbound({ kind: 'message' })) {
-    const match = INBOUND_PATTERN.exec(record.body?.text ?? '');
-    if (!match) continue;
-    const sequence = Number(match[1]);
-    if (sequence < first || sequence > last) continue;
-    if (seen.has(sequence)) {
-      arrivals.duplicates += 1;
-      continue;
-    }
-    seen.add(sequence);
-    arrivals.push([Number(match[2]), record.receivedAt]);
-  }
-  return arrivals;
-}
 
 process.on('message', async ({ id, method, params }) => {
   try {

@@ -49,6 +49,9 @@ function runsNote(phase, what, pick) {
 export function printReport(report, write) {
   const { machine, settings, phases } = report;
   const { max, target, fixed, bare, inbound } = phases;
+  const lean = settings.fakes !== 'reference';
+  const platformName = lean ? 'lean platform stub' : 'reference platform fake';
+  const genesysName = lean ? 'lean Genesys stub' : 'Genesys emulator';
   const out = [];
   out.push('');
   out.push(`Parley relay benchmark, ${report.at} (${report.elapsedSec} s)`);
@@ -59,7 +62,7 @@ export function printReport(report, write) {
   out.push(
     `${report.bodyBytes}-byte signed webhooks, unique id each, ${settings.connections} connections, ${int(settings.chats)} customers; ` +
       `warm-up ${settings.warmupSec} s, runs of ${settings.durationSec} s; queue concurrency / bare in-flight ${settings.concurrency}; ` +
-      `receipts to the Genesys ${settings.receipts}`,
+      `fakes: ${platformName}, receipts to the Genesys ${settings.receipts}`,
   );
   out.push(`load average at start ${machine.loadAverageStart}, at end ${machine.loadAverageEnd}`);
   out.push(
@@ -67,59 +70,69 @@ export function printReport(report, write) {
       `${ms(machine.fsyncMsEnd.p50)}/${ms(machine.fsyncMsEnd.p90)} ms at end (research §4.4: about 0.2 ms)`,
   );
   out.push('');
-  out.push('OUTBOUND  signed webhook → server → durable queue → reference platform fake');
-  const rows = [
-    outboundRow(`host, max (median of ${max.runs.length})`, max),
-    runsNote(max, 'accepted/s, backlog growth', (run) => `${int(run.acceptedPerSec)} (${signed(run.backlogGrowth)})`),
-    outboundRow(`host @ ${int(target.ratePerSec)}/s`, target),
-    runsNote(target, 'delivered/s, backlog growth', (run) => `${int(run.deliveredPerSec)} (${signed(run.backlogGrowth)})`),
-    outboundRow(`host @ ${int(fixed.ratePerSec)}/s (median of ${fixed.runs.length})`, fixed),
-    runsNote(fixed, 'p99 ms, backlog growth', (run) => `${ms(run.p99Ms)} (${signed(run.backlogGrowth)})`),
-    outboundRow(`bare express, max (median of ${bare.runs.length})`, bare),
-    runsNote(bare, 'accepted/s, backlog growth', (run) => `${int(run.acceptedPerSec)} (${signed(run.backlogGrowth)})`),
-  ];
+  out.push(`OUTBOUND  signed webhook → server → durable queue → ${platformName}`);
+  const rows = [];
+  if (max) {
+    rows.push(outboundRow(`host, max (median of ${max.runs.length})`, max));
+    rows.push(runsNote(max, 'accepted/s, backlog growth', (run) => `${int(run.acceptedPerSec)} (${signed(run.backlogGrowth)})`));
+  }
+  if (target) {
+    rows.push(outboundRow(`host @ ${int(target.ratePerSec)}/s`, target));
+    rows.push(runsNote(target, 'delivered/s, backlog growth', (run) => `${int(run.deliveredPerSec)} (${signed(run.backlogGrowth)})`));
+  }
+  if (fixed) {
+    rows.push(outboundRow(`host @ ${int(fixed.ratePerSec)}/s (median of ${fixed.runs.length})`, fixed));
+    rows.push(runsNote(fixed, 'p99 ms, backlog growth', (run) => `${ms(run.p99Ms)} (${signed(run.backlogGrowth)})`));
+  }
+  if (bare) {
+    rows.push(outboundRow(`bare express, max (median of ${bare.runs.length})`, bare));
+    rows.push(runsNote(bare, 'accepted/s, backlog growth', (run) => `${int(run.acceptedPerSec)} (${signed(run.backlogGrowth)})`));
+  }
   out.push(
     table(
       ['', 'accepted/s', 'p50 ms', 'p99 ms', 'delivered/s', 'backlog start → end', 'CPU µs/req', 'server %', 'fakes %', 'load %', 'other %', 'RSS peak'],
       rows,
     ),
   );
-  out.push('');
-  out.push('INBOUND  customer message at the platform fake → host long poll → to-genesys queue → Genesys emulator');
-  const latency = (value, row) => (value === null ? `> ${row.waitSec} s` : ms(value));
-  const inboundRows = [inbound.fixed, inbound.burst].map((row) =>
-    row.skipped
-      ? { note: `${row.label}: skipped, ${row.skipped}` }
-      : [
-          row.label + (row.otherCpuPct > BUSY_FLAG_PCT ? ' !' : ''),
-          `${int(row.arrived)} / ${int(row.generated)}`,
-          int(row.msgPerSec),
-          latency(row.p50Ms, row),
-          latency(row.p99Ms, row),
-          latency(row.maxMs, row),
-          int(row.serverCpuUsPerMsg),
-          pct(row.serverCpuPct),
-          pct(row.fakesCpuPct),
-          pct(row.otherCpuPct),
-        ],
-  );
-  out.push(table(['', 'arrived', 'msg/s', 'p50 ms', 'p99 ms', 'max ms', 'CPU µs/msg', 'server %', 'fakes %', 'other %'], inboundRows));
-  const measured = [inbound.fixed, inbound.burst].filter((row) => !row.skipped);
-  const extras = [];
-  const sum = (key) => measured.reduce((total, row) => total + row[key], 0);
-  if (measured.some((row) => row.arrived < row.generated)) {
-    extras.push(`"arrived" counts what reached the emulator within ${inbound.fixed.waitSec} s of the last creation`);
+  if (inbound) {
+    out.push('');
+    out.push(`INBOUND  customer message at the ${platformName} → host long poll → to-genesys queue → ${genesysName}`);
+    const latency = (value, row) => (value === null ? `> ${row.waitSec} s` : ms(value));
+    const inboundRows = [inbound.fixed, inbound.burst].map((row) =>
+      row.skipped
+        ? { note: `${row.label}: skipped, ${row.skipped}` }
+        : [
+            row.label + (row.otherCpuPct > BUSY_FLAG_PCT ? ' !' : ''),
+            `${int(row.arrived)} / ${int(row.generated)}`,
+            int(row.msgPerSec),
+            latency(row.p50Ms, row),
+            latency(row.p99Ms, row),
+            latency(row.maxMs, row),
+            int(row.serverCpuUsPerMsg),
+            pct(row.serverCpuPct),
+            pct(row.fakesCpuPct),
+            pct(row.otherCpuPct),
+          ],
+    );
+    out.push(table(['', 'arrived', 'msg/s', 'p50 ms', 'p99 ms', 'max ms', 'CPU µs/msg', 'server %', 'fakes %', 'other %'], inboundRows));
+    const measured = [inbound.fixed, inbound.burst].filter((row) => !row.skipped);
+    const extras = [];
+    const sum = (key) => measured.reduce((total, row) => total + row[key], 0);
+    if (measured.some((row) => row.arrived < row.generated)) {
+      extras.push(`"arrived" counts what reached the ${genesysName} within ${inbound.fixed.waitSec} s of the last creation`);
+    }
+    if (sum('duplicates') > 0) extras.push(`duplicates ${sum('duplicates')}`);
+    if (sum('rejected') > 0) extras.push(`rejected by the emulator ${sum('rejected')}`);
+    if (inbound.serverWarnings.count > 0) extras.push(`host logged ${inbound.serverWarnings.count} warnings`);
+    out.push(`  host RSS peak ${int(inbound.rssPeakMb)} MB${extras.length ? `; ${extras.join('; ')}` : ''}`);
+    out.push('  The burst row measures capacity: its latency is mostly queueing.');
   }
-  if (sum('duplicates') > 0) extras.push(`duplicates ${sum('duplicates')}`);
-  if (sum('rejected') > 0) extras.push(`rejected by the emulator ${sum('rejected')}`);
-  if (inbound.serverWarnings.count > 0) extras.push(`host logged ${inbound.serverWarnings.count} warnings`);
-  out.push(`  host RSS peak ${int(inbound.rssPeakMb)} MB${extras.length ? `; ${extras.join('; ')}` : ''}`);
   out.push('');
   out.push('  % columns: share of one core during the runs. other % = busy CPU that neither the bench nor its');
   out.push('  servers used (other tenants, loopback softirq); "!" marks a row with a run above 15 %.');
-  out.push('  The burst row measures capacity: its latency is mostly queueing.');
   out.push('');
   out.push('TARGETS');
+  if (report.targets.length === 0) out.push(`  not judged: a partial run (BENCH_PHASES=${settings.phases.join(',')})`);
   for (const verdict of report.targets) out.push(`  ${verdict.pass ? 'PASS' : 'MISS'}  ${verdict.target}: ${verdict.evidence}`);
   write(`${out.join('\n')}\n`);
 }

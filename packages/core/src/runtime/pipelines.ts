@@ -58,19 +58,23 @@ export function toPlatformHandler(deps: PipelineDeps & { toGenesys: JobQueue }):
     const message = adaptToCapabilities(job.payload, slot.definition.capabilities);
     const result = await slot.connector.send(message);
     // Record and acknowledge right after the platform accepted it: the window in which a crash
-    // would re-send (the only source of duplicates) stays as small as possible.
-    await deps.links.record({
-      connectorId: slot.id,
-      platformMessageId: result.platformMessageId,
-      genesysMessageId: message.id,
-      direction: 'outbound',
-      status: 'Delivered',
-    });
-    await enqueueReceipt(deps.toGenesys, slot.id, {
-      genesysMessageId: message.id,
-      customerId: message.to,
-      time: new Date(deps.now()).toISOString(),
-    });
+    // would re-send (the only source of duplicates) stays as small as possible. Requested
+    // together, both writes share one commit (one wait instead of two); the job completes only
+    // once both are durable, and a retry after a failure of either finds the other a no-op.
+    await Promise.all([
+      deps.links.record({
+        connectorId: slot.id,
+        platformMessageId: result.platformMessageId,
+        genesysMessageId: message.id,
+        direction: 'outbound',
+        status: 'Delivered',
+      }),
+      enqueueReceipt(deps.toGenesys, slot.id, {
+        genesysMessageId: message.id,
+        customerId: message.to,
+        time: new Date(deps.now()).toISOString(),
+      }),
+    ]);
     deps.metrics.jobs.inc({ queue: 'to-platform', connector: slot.id, kind: job.kind, outcome: 'done' });
     slot.logger.info({ genesysMessageId: message.id, platformMessageId: result.platformMessageId }, 'Agent message delivered to the customer');
   };

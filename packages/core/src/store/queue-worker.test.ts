@@ -363,6 +363,62 @@ describe('write batching', () => {
   });
 });
 
+describe('claiming ahead', () => {
+  it('starts the next job in a freed slot without waiting for another claim', async () => {
+    const store = openStore();
+    const queue = store.queue('to-platform');
+    await queue.enqueue(message('a-1', 'conv-a', 'a'));
+    await queue.enqueue(message('b-1', 'conv-b', 'b'));
+    const commitsAt: Record<string, number> = {};
+    const worker = track(
+      queue.work<string>(
+        async (job) => {
+          commitsAt[`${job.payload}-start`] = store.stats().commits;
+          await sleep(20);
+          commitsAt[`${job.payload}-end`] = store.stats().commits;
+        },
+        { ...fast, concurrency: 1 },
+      ),
+    );
+    worker.start();
+    await waitFor(async () => (await queue.counts()).done === 2);
+    // b was claimed with a; it started when a's handler returned, before a's outcome committed.
+    expect(commitsAt['b-start']).toBe(commitsAt['a-end']);
+  });
+
+  it('makes the jobs it claimed ahead pending again when it stops, for the next worker', async () => {
+    const store = openStore();
+    const queue = store.queue('to-platform');
+    const first = await queue.enqueue(message('a-1', 'conv-a', null));
+    const second = await queue.enqueue(message('b-1', 'conv-b', null));
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ran: string[] = [];
+    const worker = queue.work(
+      async (job) => {
+        ran.push(job.dedupeKey);
+        await gate;
+      },
+      { ...fast, concurrency: 1 },
+    );
+    worker.start();
+    await waitFor(async () => (await queue.counts()).running === 2);
+    const stopped = worker.stop(5_000);
+    release();
+    await stopped;
+
+    expect(ran).toEqual(['a-1']);
+    expect((await queue.get(first.id))?.state).toBe('done');
+    expect(await queue.get(second.id)).toMatchObject({ state: 'pending', attempts: 0 });
+    const next = track(queue.work(async (job) => void ran.push(job.dedupeKey), fast));
+    next.start();
+    await waitFor(async () => (await queue.counts()).done === 2);
+    expect(ran).toEqual(['a-1', 'b-1']);
+  });
+});
+
 describe('lifecycle', () => {
   it('is woken by an enqueue at once rather than by its poll', async () => {
     const store = openStore();
@@ -381,7 +437,16 @@ describe('lifecycle', () => {
     const inbound = store.queue('to-genesys');
     const outbound = store.queue('to-platform');
     const stuck = await inbound.enqueue(message('in-1', 'conv', null));
-    const blocked = track(inbound.work(() => new Promise<void>(() => {}), { ...fast, concurrency: 1 }));
+    const ranInbound: string[] = [];
+    const blocked = track(
+      inbound.work(
+        (job) => {
+          ranInbound.push(job.dedupeKey);
+          return new Promise<void>(() => {});
+        },
+        { ...fast, concurrency: 1 },
+      ),
+    );
     blocked.start();
     await waitFor(async () => (await inbound.get(stuck.id))?.state === 'running');
 
@@ -395,7 +460,9 @@ describe('lifecycle', () => {
     await waitFor(() => sent.length === 2);
 
     expect(sent).toEqual(['out-1', 'out-2']);
-    expect((await inbound.get(waiting.id))?.state).toBe('pending');
+    // The inbound worker's one slot is still taken: in-2 waits (claimed ahead, not run).
+    expect(ranInbound).toEqual(['in-1']);
+    expect((await inbound.get(waiting.id))?.state).not.toBe('done');
   });
 
   it('stop() lets in-flight jobs finish within the grace period and claims nothing more', async () => {
@@ -460,12 +527,14 @@ describe('lifecycle', () => {
     );
     hung.start();
     await waitFor(() => claimed.length === 1);
-    expect(await queue.counts()).toMatchObject({ running: 1, pending: 2 });
-    // The process dies: its connection goes away without stop() or close().
-    crashed.database.close();
+    // a-1 runs; b-1 is claimed ahead for the next free slot; a-2 waits behind a-1.
+    await waitFor(async () => (await queue.counts()).running === 2);
+    expect(await queue.counts()).toMatchObject({ running: 2, pending: 1 });
+    // The process dies: its connections go away without stop() or close().
+    await crashed.abandon();
 
     const restarted = openStore();
-    expect(restarted.stats().recoveredJobs).toBe(1);
+    expect(restarted.stats().recoveredJobs).toBe(2);
     const resumed = restarted.queue('to-platform');
     expect(await resumed.counts()).toEqual({ pending: 3, running: 0, done: 0, dead: 0 });
     const order: string[] = [];

@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, ParleyError, RetryableError } from '../errors.js';
 import { openStore, sqlitePathFromUrl } from './open.js';
 import { JOB_SQL } from './sqlite/jobs.js';
+import { oldestPendingSql } from './sqlite/schema.js';
 import { LINK_SQL } from './sqlite/links.js';
 import { createSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
 import type { JobInput, Store } from './types.js';
@@ -184,7 +186,7 @@ describe('write batching', () => {
 
     const outcomes = await Promise.allSettled([
       store.queue('to-genesys').enqueue(message('m1')),
-      // Claims p-1 (which drops the p-1 ⇄ g-1 link first), then breaks the direction CHECK.
+      // Claims p-1 (which replaces the p-1 ⇄ g-1 link), but breaks the direction CHECK.
       store.links.record({ ...link('p-1', 'g-9'), direction: 'sideways' as 'outbound' }),
       store.kv('ns').set('k', 'v'),
       store.links.record(link('p-2', 'g-2')),
@@ -192,11 +194,13 @@ describe('write batching', () => {
 
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_CHECK' });
+    // The writes before the failing one ran again after the rollback: the enqueue is not its own duplicate.
+    expect((outcomes[0] as PromiseFulfilledResult<unknown>).value).toMatchObject({ duplicate: false });
     const after = store.stats();
     expect(after.commits - before.commits).toBe(1);
     expect(after.writes - before.writes).toBe(3);
     expect(after.failedWrites - before.failedWrites).toBe(1);
-    // Its savepoint took the delete back with it.
+    // The rollback took its delete back with it.
     expect(await store.links.byGenesysId('tg', 'g-1')).toMatchObject({ platformMessageId: 'p-1' });
     expect(await store.links.byGenesysId('tg', 'g-9')).toBeUndefined();
     expect((await store.queue('to-genesys').counts()).pending).toBe(1);
@@ -257,6 +261,68 @@ describe('write batching', () => {
     expect(await store.kv('ns').get('k')).toBe('v');
   });
 
+  it('keeps the event loop free while a commit waits, and commits once it can', async () => {
+    const store = openAt(dbPath(), { busyTimeoutMs: 5_000 });
+    const other = new Database(dbPath());
+    other.exec('BEGIN IMMEDIATE');
+    const enqueued = store.queue('to-genesys').enqueue(message('m1'));
+    try {
+      // These run only if the waiting commit does not hold the event loop: on it, the lock would
+      // never be released and the write would fail after the busy timeout.
+      await sleep(20);
+      expect((await store.queue('to-genesys').counts()).pending).toBe(0);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(await enqueued).toMatchObject({ duplicate: false });
+    expect((await store.queue('to-genesys').counts()).pending).toBe(1);
+  });
+
+  it('makes the writes requested while a batch commits the next batch', async () => {
+    const store = openAt(dbPath(), { busyTimeoutMs: 5_000 });
+    const queue = store.queue('to-genesys');
+    await store.kv('ns').set('warm', 'up');
+    const before = store.stats();
+    const other = new Database(dbPath());
+    other.exec('BEGIN IMMEDIATE');
+    let writes: Promise<unknown>[];
+    try {
+      const first = queue.enqueue(message('m1'));
+      await sleep(10);
+      // Three more turns while the first batch waits for the lock.
+      const second = queue.enqueue(message('m2'));
+      await sleep(1);
+      const third = store.kv('ns').set('k', 'v');
+      await sleep(1);
+      const fourth = store.links.record({ connectorId: 'tg', platformMessageId: 'p-1', genesysMessageId: 'g-1', direction: 'outbound' });
+      writes = [first, second, third, fourth];
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    await Promise.all(writes);
+    expect(store.stats().commits - before.commits).toBe(2);
+    expect(store.stats().writes - before.writes).toBe(4);
+  });
+
+  it('rolls back each failing write alone, however many fail in one batch', async () => {
+    const store = openAt(dbPath());
+    const sideways = (id: string) =>
+      store.links.record({ connectorId: 'tg', platformMessageId: id, genesysMessageId: id, direction: 'sideways' as 'outbound' });
+    const outcomes = await Promise.allSettled([
+      sideways('x-1'),
+      store.queue('to-genesys').enqueue(message('m1')),
+      sideways('x-2'),
+      store.kv('ns').set('k', 'v'),
+      sideways('x-3'),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    expect(store.stats()).toMatchObject({ commits: 1, writes: 2, failedWrites: 3 });
+    expect((await store.queue('to-genesys').counts()).pending).toBe(1);
+    expect(await store.kv('ns').get('k')).toBe('v');
+  });
+
   it('close() commits every kind of write still waiting for its turn to end', async () => {
     const store = openAt(dbPath());
     const pending = Promise.all([store.kv('ns').set('k', 'v'), store.links.record(link('p-1', 'g-1'))]);
@@ -313,11 +379,11 @@ describe('dedupe', () => {
     await worker.stop();
 
     clock += 59_000;
-    expect(store.prune()).toBe(0);
+    expect(await store.prune()).toBe(0);
     expect(await queue.enqueue(message('agent-msg-1'))).toEqual({ id, duplicate: true });
 
     clock += 2_000;
-    expect(store.prune()).toBe(1);
+    expect(await store.prune()).toBe(1);
     expect(await queue.get(id)).toBeUndefined();
     const fresh = await queue.enqueue(message('agent-msg-1'));
     expect(fresh.duplicate).toBe(false);
@@ -343,7 +409,7 @@ describe('kv', () => {
     clock += 1;
     expect(await telegram.get('session')).toBeUndefined();
     expect(await telegram.get('offset')).toBe('42');
-    expect(store.prune()).toBe(1);
+    expect(await store.prune()).toBe(1);
 
     await telegram.set('offset', '43', { ttlMs: 10 });
     await telegram.set('offset', '44');
@@ -470,23 +536,26 @@ describe('the SQLite file', () => {
     // Each statement with the index it must use: none may walk a whole queue (think 100k pending).
     const expectations: [string, RegExp][] = [
       [JOB_SQL.idByDedupeKey, /sqlite_autoindex_jobs_1 \(queue=\? AND dedupe_key=\?\)/],
-      [JOB_SQL.dueHeads, /queue_heads_due \(queue=\? AND running=\? AND run_at<\?\)/],
-      [JOB_SQL.nextPending, /jobs_pending_by_conversation \(queue=\? AND conversation_key=\?\)/],
-      [JOB_SQL.head, /queue_heads USING PRIMARY KEY/],
-      [JOB_SQL.markJobRunning, /INTEGER PRIMARY KEY/],
+      [JOB_SQL.dueJobs, /queue_heads_due \(queue=\? AND running=\? AND run_at<\?\)[^]*jobs USING INTEGER PRIMARY KEY/],
+      // What the triggers ask when a run ends or a dead job is replayed.
+      [oldestPendingSql('?', '?'), /jobs_pending_by_conversation \(queue=\? AND conversation_key=\?\)/],
+      [JOB_SQL.markRunning, /INTEGER PRIMARY KEY/],
       [JOB_SQL.complete, /INTEGER PRIMARY KEY/],
       [JOB_SQL.counts, /COVERING INDEX jobs_by_state \(queue=\?\)/],
       [JOB_SQL.listDead, /jobs_by_state \(queue=\? AND state=\?\)/],
       [JOB_SQL.pruneDone, /jobs_done_age \(updated_at<\?\)/],
       [JOB_SQL.recoverJobs, /jobs_by_state \(queue=\? AND state=\?\)/],
-      [LINK_SQL.dropByPlatformId, /message_links USING PRIMARY KEY \(connector_id=\? AND platform_message_id=\?\)/],
-      [LINK_SQL.dropByGenesysId, /sqlite_autoindex_message_links_2 \(connector_id=\? AND genesys_message_id=\?\)/],
+      // Both reads of the pair before the replace: either unique key finds it.
+      [LINK_SQL.record, /SEARCH message_links USING INDEX sqlite_autoindex_message_links_2 \(connector_id=\? AND genesys_message_id=\?\)/],
       [LINK_SQL.byPlatformId, /message_links USING PRIMARY KEY \(connector_id=\? AND platform_message_id=\?\)/],
       [LINK_SQL.byGenesysId, /sqlite_autoindex_message_links_2 \(connector_id=\? AND genesys_message_id=\?\)/],
       [LINK_SQL.setStatus, /sqlite_autoindex_message_links_2 \(connector_id=\? AND genesys_message_id=\?\)/],
     ];
     for (const [sql, index] of expectations) {
-      const parameters = Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => 1);
+      const names = [...new Set([...sql.matchAll(/@(\w+)/g)].map((match) => match[1] as string))];
+      const parameters = names.length > 0
+        ? [Object.fromEntries(names.map((name) => [name, 1]))]
+        : Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => 1);
       const plan = (store.database.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...parameters) as { detail: string }[])
         .map((step) => step.detail)
         .join('\n');

@@ -23,6 +23,8 @@ export interface JobLedger {
   retry(job: Job, runAt: number, lastError: string): Promise<void>;
   /** Counts the attempt and dead-letters the job. */
   bury(job: Job, lastError: string): Promise<void>;
+  /** Makes a claimed job that never ran pending again, as it was (the worker stopped first). */
+  release(job: Job): Promise<void>;
 }
 
 /** A worker as its store sees it: `halt` stops claiming at once (store closing), without waiting. */
@@ -80,6 +82,11 @@ export function createQueueWorker<Payload>(setup: QueueWorkerSetup<Payload>): Ma
   // job whose outcome is only waiting for its commit holds none, so the claim that shares that
   // commit can already fill the slot.
   let busy = 0;
+  // Claimed ahead, up to `concurrency` more: a slot that frees starts its next job at once instead
+  // of waiting for a claim's commit, which would otherwise double each slot's cycle (a handler's
+  // last write, then the claim). They hold their conversations (running in the store) and are
+  // released, pending again, if the worker stops before they start.
+  const claimedAhead: Job[] = [];
   let started = false;
   let pollTimer: NodeJS.Timeout | undefined;
   let pumping: Promise<void> | undefined;
@@ -87,7 +94,7 @@ export function createQueueWorker<Payload>(setup: QueueWorkerSetup<Payload>): Ma
   // True from the claim request until the ledger counts the free slots.
   let claimWaiting = false;
 
-  const freeSlots = (): number => (started ? concurrency - busy : 0);
+  const freeSlots = (): number => (started ? 2 * concurrency - busy - claimedAhead.length : 0);
 
   function wake(): void {
     if (!started) return;
@@ -124,12 +131,28 @@ export function createQueueWorker<Payload>(setup: QueueWorkerSetup<Payload>): Ma
   }
 
   function track(job: Job): void {
+    if (busy < concurrency) return run(job);
+    if (started) return void claimedAhead.push(job);
+    release(job);
+  }
+
+  function run(job: Job): void {
     busy += 1;
     const running = execute(job)
       // The job stays `running` in the store and is resumed after a restart: at least once.
       .catch((error: unknown) => logger.error({ err: error, jobId: job.id }, 'Could not record the outcome of a job'))
       .finally(() => inFlight.delete(job.id));
     inFlight.set(job.id, running);
+  }
+
+  /** A claimed job that will not run now: pending again, for this worker's next start or another. */
+  function release(job: Job): void {
+    const releasing = ledger
+      .release(job)
+      // Left running, it is resumed after a restart like any interrupted job.
+      .catch((error: unknown) => logger.error({ err: error, jobId: job.id }, 'Could not release a job claimed ahead'))
+      .finally(() => inFlight.delete(job.id));
+    inFlight.set(job.id, releasing);
   }
 
   async function execute(job: Job): Promise<void> {
@@ -139,6 +162,8 @@ export function createQueueWorker<Payload>(setup: QueueWorkerSetup<Payload>): Ma
     } finally {
       busy -= 1;
     }
+    const next = started ? claimedAhead.shift() : undefined;
+    if (next) run(next);
     // Outcome first, then the wake-up's claim: with a batching ledger both land in one
     // transaction, with the outcomes of every other job that finished in this event-loop turn.
     const recorded = recordOutcome();
@@ -216,6 +241,7 @@ export function createQueueWorker<Payload>(setup: QueueWorkerSetup<Payload>): Ma
       clearInterval(pollTimer);
       pollTimer = undefined;
       setup.onActiveChange(worker, false);
+      for (const job of claimedAhead.splice(0)) release(job);
     },
   };
   return worker;

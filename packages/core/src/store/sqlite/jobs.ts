@@ -1,55 +1,70 @@
 /**
- * Every statement on the `jobs` and `queue_heads` tables, prepared once per store.
+ * Every statement on the `jobs` table: the writes as `Step` programs for the store's writer thread,
+ * the reads as statements prepared on the main connection.
  *
  * Invariant: a conversation has a `queue_heads` row exactly when it has a pending or running job,
- * and that row points at its oldest one. Only a head is ever claimed, and a running head is never
- * claimed again, which gives per-conversation FIFO with parallelism across conversations.
- *
- * The writes open no transaction of their own: the store runs each inside its write batch (one
- * transaction per event-loop turn, a savepoint per write), which keeps their statements atomic.
+ * and that row points at its oldest one. Triggers keep it (schema.ts), in the same statement as
+ * each change of a job's state. Only a head is ever claimed, and a running head is never claimed
+ * again, which gives per-conversation FIFO with parallelism across conversations.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Job, JobInput, JobState, QueueCounts, QueueName } from '../types.js';
+import type { RunResult, Step, StepResult } from './writer-thread.js';
+import type { WriteRequest } from './write-batch.js';
 
-/** All job SQL, exported so a test can check that each query plan uses the intended index. */
+/**
+ * All job SQL, exported so a test can check that each query plan uses the intended index.
+ *
+ * No hot-path statement uses RETURNING: SQLite collects RETURNING rows in an ephemeral table, with
+ * a page cache of its own created and destroyed on every run, and that allocation churn showed up
+ * in profiles of the relay (malloc trimming the heap, page faults). `changes` and
+ * `lastInsertRowid` say the same for free.
+ */
 export const JOB_SQL = {
   insert: `INSERT INTO jobs (queue, connector_id, conversation_key, dedupe_key, kind, payload, state, attempts, created_at, run_at, updated_at)
     VALUES (@queue, @connectorId, @conversationKey, @dedupeKey, @kind, @payload, 'pending', 0, @now, @now, @now)
-    ON CONFLICT (queue, dedupe_key) DO NOTHING RETURNING id`,
+    ON CONFLICT (queue, dedupe_key) DO NOTHING`,
   idByDedupeKey: `SELECT id FROM jobs WHERE queue = ? AND dedupe_key = ?`,
-  insertHead: `INSERT INTO queue_heads (queue, conversation_key, job_id, run_at, running) VALUES (?, ?, ?, ?, 0)
-    ON CONFLICT (queue, conversation_key) DO NOTHING`,
-  dueHeads: `SELECT conversation_key, job_id FROM queue_heads
-    WHERE queue = ? AND running = 0 AND run_at <= ? ORDER BY run_at, job_id LIMIT ?`,
-  markHeadRunning: `UPDATE queue_heads SET running = 1 WHERE queue = ? AND conversation_key = ?`,
-  markJobRunning: `UPDATE jobs SET state = 'running', updated_at = ? WHERE id = ? AND state = 'pending' RETURNING *`,
-  head: `SELECT running FROM queue_heads WHERE queue = ? AND conversation_key = ?`,
-  // INDEXED BY: with equal-looking costs the planner may pick jobs_by_state, which walks every
-  // pending job of the queue; this index goes straight to the conversation's oldest one.
-  nextPending: `SELECT id, run_at FROM jobs INDEXED BY jobs_pending_by_conversation
-    WHERE queue = ? AND conversation_key = ? AND state = 'pending' ORDER BY id LIMIT 1`,
-  upsertHead: `INSERT INTO queue_heads (queue, conversation_key, job_id, run_at, running) VALUES (?, ?, ?, ?, 0)
-    ON CONFLICT (queue, conversation_key) DO UPDATE SET job_id = excluded.job_id, run_at = excluded.run_at, running = 0`,
-  deleteHead: `DELETE FROM queue_heads WHERE queue = ? AND conversation_key = ?`,
+  // The due heads' jobs, oldest due first.
+  dueJobs: `SELECT jobs.* FROM queue_heads JOIN jobs ON jobs.id = queue_heads.job_id
+    WHERE queue_heads.queue = ? AND queue_heads.running = 0 AND queue_heads.run_at <= ?
+    ORDER BY queue_heads.run_at, queue_heads.job_id LIMIT ?`,
+  markRunning: `UPDATE jobs SET state = 'running', updated_at = ? WHERE id = ? AND state = 'pending'`,
   complete: `UPDATE jobs SET state = 'done', updated_at = ? WHERE id = ? AND state = 'running'`,
   retry: `UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = ?, last_error = ?, updated_at = ?
     WHERE id = ? AND state = 'running'`,
   bury: `UPDATE jobs SET state = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ?
     WHERE id = ? AND state = 'running'`,
+  release: `UPDATE jobs SET state = 'pending', updated_at = ? WHERE id = ? AND state = 'running'`,
+  replayOne: `UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ?
+    WHERE queue = ? AND id = ? AND state = 'dead'`,
+  replayAll: `UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ?
+    WHERE queue = ? AND state = 'dead'`,
+  pruneDone: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state = 'done' AND updated_at < ? LIMIT ?)`,
   counts: `SELECT state, count(*) AS n FROM jobs WHERE queue = ? GROUP BY state`,
   get: `SELECT * FROM jobs WHERE queue = ? AND id = ?`,
   listDead: `SELECT * FROM jobs WHERE queue = ? AND state = 'dead' ORDER BY id LIMIT ?`,
-  replayOne: `UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ?
-    WHERE queue = ? AND id = ? AND state = 'dead' RETURNING conversation_key`,
-  replayAll: `UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ?
-    WHERE queue = ? AND state = 'dead' RETURNING conversation_key`,
   recoverJobs: `UPDATE jobs SET state = 'pending', updated_at = ? WHERE queue = ? AND state = 'running'`,
-  recoverHeads: `UPDATE queue_heads SET running = 0 WHERE queue = ? AND running = 1`,
-  pruneDone: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state = 'done' AND updated_at < ? LIMIT ?)`,
+} as const;
+
+/** The statements the writer thread runs for jobs, by the name steps use. */
+export const JOB_WRITE_STATEMENTS = {
+  'jobs.insert': JOB_SQL.insert,
+  'jobs.idByDedupeKey': JOB_SQL.idByDedupeKey,
+  'jobs.dueJobs': JOB_SQL.dueJobs,
+  'jobs.markRunning': JOB_SQL.markRunning,
+  'jobs.complete': JOB_SQL.complete,
+  'jobs.retry': JOB_SQL.retry,
+  'jobs.bury': JOB_SQL.bury,
+  'jobs.release': JOB_SQL.release,
+  'jobs.replayOne': JOB_SQL.replayOne,
+  'jobs.replayAll': JOB_SQL.replayAll,
+  'jobs.pruneDone': JOB_SQL.pruneDone,
 } as const;
 
 const QUEUES: readonly QueueName[] = ['to-genesys', 'to-platform'];
-const PRUNE_BATCH = 1_000;
+/** Rows one prune statement deletes at most, so no transaction holds the lock for long. */
+export const PRUNE_BATCH = 1_000;
 
 interface JobRow {
   id: number;
@@ -78,83 +93,107 @@ export interface InsertOutcome {
   duplicate: boolean;
 }
 
-/** The prepared statements and the multi-statement operations built on them. */
-export type JobTable = ReturnType<typeof prepareJobTable>;
+const changed = (results: readonly StepResult[]): boolean => (results[0] as RunResult).changes === 1;
 
-/** Prepares every job statement on `db` once; the store calls this at open. */
-export function prepareJobTable(db: Database) {
-  const s = Object.fromEntries(
-    Object.entries(JOB_SQL).map(([name, sql]) => [name, db.prepare(sql)]),
-  ) as { [Name in keyof typeof JOB_SQL]: Statement<unknown[], unknown> };
-
-  /** Re-points a conversation's head at its oldest pending job (or drops it) unless it is running. */
-  function refreshHead(queue: QueueName, conversationKey: string, ranJustNow: boolean): void {
-    if (!ranJustNow) {
-      const head = s.head.get(queue, conversationKey) as { running: number } | undefined;
-      if (head?.running) return;
-    }
-    const next = s.nextPending.get(queue, conversationKey) as { id: number; run_at: number } | undefined;
-    if (next) s.upsertHead.run(queue, conversationKey, next.id, next.run_at);
-    else s.deleteHead.run(queue, conversationKey);
-  }
+/** The writes on jobs, as requests for the store's write batch. */
+export const jobWrites = {
+  /**
+   * Inserts a job; a duplicate (also one inserted earlier in the same batch) reports the first
+   * job's id. Its conversation's head comes from the insert trigger.
+   */
+  insert(job: SerializedJobInput, now: number): WriteRequest<InsertOutcome> {
+    return {
+      steps: [
+        { sql: 'jobs.insert', mode: 'run', params: { ...job, now } },
+        { sql: 'jobs.idByDedupeKey', mode: 'get', params: [job.queue, job.dedupeKey], unlessChanged: 0 },
+      ],
+      result: ([inserted, existing]) =>
+        (inserted as RunResult).changes > 0
+          ? { id: (inserted as RunResult).lastInsertRowid, duplicate: false }
+          : { id: (existing as { id: number }).id, duplicate: true },
+    };
+  },
 
   /**
-   * After a run ends the conversation moves on. `changes` is 0 when the job was not running any
-   * more (another store recovered it): then its head is not ours to touch.
+   * Marks up to `limit()` due heads running and returns their jobs; `limit` is asked when the
+   * batch is sent, after every outcome requested before it.
    */
-  function afterRun(queue: QueueName, job: Job, changes: number): boolean {
-    if (changes === 0) return false;
-    refreshHead(queue, job.conversationKey, true);
-    return true;
-  }
+  claim(queue: QueueName, limit: () => number, now: () => number): WriteRequest<Job[]> {
+    return {
+      steps: () => {
+        const count = limit();
+        if (count <= 0) return [];
+        const at = now();
+        return [
+          { sql: 'jobs.dueJobs', mode: 'all', params: [queue, at, count] },
+          { sql: 'jobs.markRunning', mode: 'run', params: [at], eachRow: { step: 0, columns: ['id'] } },
+        ] satisfies Step[];
+      },
+      result: (results) => {
+        if (results.length === 0) return [];
+        const [rows, changes] = results as [JobRow[], number[]];
+        return rows.flatMap((row, index) => (changes[index] === 1 ? [toJob({ ...row, state: 'running' })] : []));
+      },
+      runLast: true,
+    };
+  },
+
+  /** The job succeeded; false when it was not running any more (its outcome is not recorded). */
+  complete(job: Job, now: number): WriteRequest<boolean> {
+    return { steps: [{ sql: 'jobs.complete', mode: 'run', params: [now, job.id] }], result: changed };
+  },
+
+  /** Counts the attempt and makes the job due at `runAt`; false as for `complete`. */
+  retry(job: Job, runAt: number, lastError: string, now: number): WriteRequest<boolean> {
+    return { steps: [{ sql: 'jobs.retry', mode: 'run', params: [runAt, lastError, now, job.id] }], result: changed };
+  },
+
+  /** Counts the attempt and dead-letters the job; false as for `complete`. */
+  bury(job: Job, lastError: string, now: number): WriteRequest<boolean> {
+    return { steps: [{ sql: 'jobs.bury', mode: 'run', params: [lastError, now, job.id] }], result: changed };
+  },
+
+  /**
+   * A claimed job that never ran is pending again, attempts and run time unchanged; the trigger
+   * of a finished run makes it its conversation's head again. False as for `complete`.
+   */
+  release(job: Job, now: number): WriteRequest<boolean> {
+    return { steps: [{ sql: 'jobs.release', mode: 'run', params: [now, job.id] }], result: changed };
+  },
+
+  /** Moves dead jobs (one, or all when `id` is undefined) back to pending; returns how many. */
+  replayDead(queue: QueueName, id: number | undefined, now: number): WriteRequest<number> {
+    const step: Step =
+      id === undefined
+        ? { sql: 'jobs.replayAll', mode: 'run', params: [now, now, queue] }
+        : { sql: 'jobs.replayOne', mode: 'run', params: [now, now, queue, id] };
+    return { steps: [step], result: ([replayed]) => (replayed as RunResult).changes };
+  },
+
+  /** Deletes up to PRUNE_BATCH done jobs last touched before `cutoff`; returns how many. */
+  pruneDone(cutoff: number): WriteRequest<number> {
+    return {
+      steps: [{ sql: 'jobs.pruneDone', mode: 'run', params: [cutoff, PRUNE_BATCH] }],
+      result: ([pruned]) => (pruned as RunResult).changes,
+    };
+  },
+};
+
+/** The reads, prepared on the main connection, and what runs at open before the writer starts. */
+export type JobReads = ReturnType<typeof prepareJobReads>;
+
+/** Prepares the job reads on `db` (the store's main connection) once, at open. */
+export function prepareJobReads(db: Database) {
+  const prepare = (sql: string): Statement<unknown[], unknown> => db.prepare(sql);
+  const s = {
+    counts: prepare(JOB_SQL.counts),
+    get: prepare(JOB_SQL.get),
+    listDead: prepare(JOB_SQL.listDead),
+    recoverJobs: prepare(JOB_SQL.recoverJobs),
+    pruneDone: prepare(JOB_SQL.pruneDone),
+  };
 
   return {
-    /**
-     * Inserts a job; a duplicate (also one inserted earlier in the same transaction) reports the
-     * first job's id.
-     */
-    insert(job: SerializedJobInput, now: number): InsertOutcome {
-      const inserted = s.insert.get({ ...job, now }) as { id: number } | undefined;
-      if (!inserted) {
-        const existing = s.idByDedupeKey.get(job.queue, job.dedupeKey) as { id: number };
-        return { id: existing.id, duplicate: true };
-      }
-      s.insertHead.run(job.queue, job.conversationKey, inserted.id, now);
-      return { id: inserted.id, duplicate: false };
-    },
-
-    /** Marks up to `limit` due heads running and returns their jobs. */
-    claim(queue: QueueName, limit: number, now: number): Job[] {
-      const heads = s.dueHeads.all(queue, now, limit) as { conversation_key: string; job_id: number }[];
-      const claimed: Job[] = [];
-      for (const head of heads) {
-        const row = s.markJobRunning.get(now, head.job_id) as JobRow | undefined;
-        if (row) {
-          s.markHeadRunning.run(queue, head.conversation_key);
-          claimed.push(toJob(row));
-        } else {
-          // The head pointed at a job that is no longer pending: repair rather than stall.
-          refreshHead(queue, head.conversation_key, true);
-        }
-      }
-      return claimed;
-    },
-
-    /** The job succeeded; false when it was not running any more (its outcome is not recorded). */
-    complete(queue: QueueName, job: Job, now: number): boolean {
-      return afterRun(queue, job, s.complete.run(now, job.id).changes);
-    },
-
-    /** Counts the attempt and makes the job due at `runAt`; false as for `complete`. */
-    retry(queue: QueueName, job: Job, runAt: number, lastError: string, now: number): boolean {
-      return afterRun(queue, job, s.retry.run(runAt, lastError, now, job.id).changes);
-    },
-
-    /** Counts the attempt and dead-letters the job; false as for `complete`. */
-    bury(queue: QueueName, job: Job, lastError: string, now: number): boolean {
-      return afterRun(queue, job, s.bury.run(lastError, now, job.id).changes);
-    },
-
     counts(queue: QueueName): QueueCounts {
       const counts: QueueCounts = { pending: 0, running: 0, done: 0, dead: 0 };
       for (const row of s.counts.all(queue) as { state: JobState; n: number }[]) counts[row.state] = row.n;
@@ -170,31 +209,20 @@ export function prepareJobTable(db: Database) {
       return (s.listDead.all(queue, limit) as JobRow[]).map(toJob);
     },
 
-    /** Moves dead jobs (one, or all when `id` is undefined) back to pending; returns how many. */
-    replayDead(queue: QueueName, id: number | undefined, now: number): number {
-      const rows = (
-        id === undefined ? s.replayAll.all(now, now, queue) : s.replayOne.all(now, now, queue, id)
-      ) as { conversation_key: string }[];
-      for (const key of new Set(rows.map((row) => row.conversation_key))) refreshHead(queue, key, false);
-      return rows.length;
-    },
-
     /**
      * Jobs left running by a process that died are pending again, still heading their
-     * conversations, so they run first and in order. Single-instance SQLite only. Runs at open,
-     * before the write batch exists, so it is its own transaction: IMMEDIATE takes the write lock
-     * up front, and busy_timeout covers the wait when another connection holds it.
+     * conversations (the trigger of a finished run picks the oldest pending job: them), so they
+     * run first and in order. Single-instance SQLite only. Runs at open, before the writer thread
+     * starts: IMMEDIATE takes the write lock up front, and busy_timeout covers the wait when
+     * another connection holds it.
      */
     recoverInterrupted: db.transaction((now: number): number => {
       let recovered = 0;
-      for (const queue of QUEUES) {
-        recovered += s.recoverJobs.run(now, queue).changes;
-        s.recoverHeads.run(queue);
-      }
+      for (const queue of QUEUES) recovered += s.recoverJobs.run(now, queue).changes;
       return recovered;
     }).immediate,
 
-    /** Deletes done jobs last touched before `cutoff`, in batches so no lock is held for long. */
+    /** Deletes done jobs last touched before `cutoff`, in batches (at open, on this connection). */
     pruneDone(cutoff: number): number {
       let pruned = 0;
       for (;;) {

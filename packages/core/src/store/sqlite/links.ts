@@ -5,24 +5,31 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { MessageLink, MessageLinks } from '../types.js';
 import type { Write } from './write-batch.js';
+import type { Step } from './writer-thread.js';
 
 /**
  * Every statement on `message_links`, exported so a test can check each one is an index lookup.
- * A new pairing replaces any link holding either of its ids, so both unique keys stay true;
- * re-recording the same pair keeps its createdAt and, unless given a new one, its status. The
- * two deletes are separate statements, not one with OR: the OR form made SQLite scan every link
- * of the connector (found by profiling: it was the hottest statement under load).
+ * A new pairing replaces any link holding either of its ids (REPLACE deletes every row that
+ * conflicts on either unique key), so both unique keys stay true; re-recording the same pair
+ * keeps its createdAt and, unless given a new one, its status (read before the replace). One
+ * statement rather than two deletes and an upsert: the relay records a link per message.
  */
 export const LINK_SQL = {
-  dropByPlatformId: `DELETE FROM message_links WHERE connector_id = ? AND platform_message_id = ? AND genesys_message_id <> ?`,
-  dropByGenesysId: `DELETE FROM message_links WHERE connector_id = ? AND genesys_message_id = ? AND platform_message_id <> ?`,
-  upsert: `INSERT INTO message_links (connector_id, platform_message_id, genesys_message_id, direction, status, created_at)
-     VALUES (@connectorId, @platformMessageId, @genesysMessageId, @direction, @status, @now)
-     ON CONFLICT (connector_id, platform_message_id) DO UPDATE SET
-       direction = excluded.direction, status = coalesce(excluded.status, message_links.status)`,
+  record: `INSERT OR REPLACE INTO message_links (connector_id, platform_message_id, genesys_message_id, direction, status, created_at)
+     VALUES (@connectorId, @platformMessageId, @genesysMessageId, @direction,
+       coalesce(@status, (SELECT status FROM message_links
+         WHERE connector_id = @connectorId AND platform_message_id = @platformMessageId AND genesys_message_id = @genesysMessageId)),
+       coalesce((SELECT created_at FROM message_links
+         WHERE connector_id = @connectorId AND platform_message_id = @platformMessageId AND genesys_message_id = @genesysMessageId), @now))`,
   byPlatformId: `SELECT * FROM message_links WHERE connector_id = ? AND platform_message_id = ?`,
   byGenesysId: `SELECT * FROM message_links WHERE connector_id = ? AND genesys_message_id = ?`,
   setStatus: `UPDATE message_links SET status = ? WHERE connector_id = ? AND genesys_message_id = ?`,
+} as const;
+
+/** The statements the writer thread runs for links, by the name steps use. */
+export const LINK_WRITE_STATEMENTS = {
+  'links.record': LINK_SQL.record,
+  'links.setStatus': LINK_SQL.setStatus,
 } as const;
 
 interface LinkRow {
@@ -35,39 +42,38 @@ interface LinkRow {
 }
 
 /**
- * Builds the links API on `db`. `guard` runs first in every call (throws once the store is closed);
- * writes go through the store's write batch, reads are plain statements.
+ * Builds the links API: writes go through the store's write batch, reads are plain statements on
+ * `db` (the store's main connection). `guard` runs first in every call (throws once the store is
+ * closed).
  */
 export function createMessageLinks(db: Database, now: () => number, guard: () => void, write: Write): MessageLinks {
-  const s = Object.fromEntries(Object.entries(LINK_SQL).map(([name, sql]) => [name, db.prepare(sql)])) as {
-    [Name in keyof typeof LINK_SQL]: Statement<unknown[], unknown>;
+  const read = {
+    byPlatformId: db.prepare(LINK_SQL.byPlatformId) as Statement<unknown[], unknown>,
+    byGenesysId: db.prepare(LINK_SQL.byGenesysId) as Statement<unknown[], unknown>,
   };
 
-  // Both statements share the write's savepoint, so a failed upsert does not leave a link dropped.
-  function record(link: Omit<MessageLink, 'createdAt'>, at: number): void {
-    const { connectorId, platformMessageId, genesysMessageId } = link;
-    s.dropByPlatformId.run(connectorId, platformMessageId, genesysMessageId);
-    s.dropByGenesysId.run(connectorId, genesysMessageId, platformMessageId);
-    s.upsert.run({ connectorId, platformMessageId, genesysMessageId, direction: link.direction, status: link.status ?? null, now: at });
+  function recordSteps(link: Omit<MessageLink, 'createdAt'>, at: number): Step[] {
+    const { connectorId, platformMessageId, genesysMessageId, direction } = link;
+    const params = { connectorId, platformMessageId, genesysMessageId, direction, status: link.status ?? null, now: at };
+    return [{ sql: 'links.record', mode: 'run', params }];
   }
 
   return {
     async record(link) {
       guard();
-      const at = now();
-      await write(() => record(link, at));
+      await write({ steps: recordSteps(link, now()) });
     },
     async byPlatformId(connectorId, platformMessageId) {
       guard();
-      return toLink(s.byPlatformId.get(connectorId, platformMessageId) as LinkRow | undefined);
+      return toLink(read.byPlatformId.get(connectorId, platformMessageId) as LinkRow | undefined);
     },
     async byGenesysId(connectorId, genesysMessageId) {
       guard();
-      return toLink(s.byGenesysId.get(connectorId, genesysMessageId) as LinkRow | undefined);
+      return toLink(read.byGenesysId.get(connectorId, genesysMessageId) as LinkRow | undefined);
     },
     async setStatus(connectorId, genesysMessageId, status) {
       guard();
-      await write(() => void s.setStatus.run(status, connectorId, genesysMessageId));
+      await write({ steps: [{ sql: 'links.setStatus', mode: 'run', params: [status, connectorId, genesysMessageId] }] });
     },
   };
 }

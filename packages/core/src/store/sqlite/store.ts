@@ -1,7 +1,9 @@
 /**
  * The SQLite `Store`: better-sqlite3 in WAL mode with `synchronous=FULL`, made affordable by
- * group commit of every write (enqueues, claims, outcomes, links, kv): one transaction per
- * event-loop turn. One process owns the file (single instance); scale-out is PostgreSQL's job.
+ * group commit of every write (enqueues, claims, outcomes, links, kv) on a writer thread: one
+ * transaction per batch, and the event loop never waits for fsync (write-batch.ts). Reads are
+ * plain statements on the main connection, which sees every committed write. One process owns
+ * the file (single instance); scale-out is PostgreSQL's job.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -11,11 +13,19 @@ import { ParleyError } from '../../errors.js';
 import { silentLogger } from '../../logger.js';
 import type { EnqueueResult, Job, JobInput, JobQueue, QueueName, Store } from '../types.js';
 import { createQueueWorker, type ManagedQueueWorker } from '../worker.js';
-import { prepareJobTable, type InsertOutcome } from './jobs.js';
-import { createKeyValueTable } from './kv.js';
-import { createMessageLinks } from './links.js';
+import { JOB_WRITE_STATEMENTS, jobWrites, prepareJobReads, PRUNE_BATCH, type InsertOutcome } from './jobs.js';
+import { createKeyValueTable, KV_SQL, KV_WRITE_STATEMENTS, pruneExpiredKeys } from './kv.js';
+import { createMessageLinks, LINK_WRITE_STATEMENTS } from './links.js';
 import { migrate } from './schema.js';
 import { createWriteBatcher, type Write } from './write-batch.js';
+import { startInlineWriter, startWriterThread } from './writer-thread.js';
+
+/** Every statement the writer runs, by the name its steps use. */
+const WRITE_STATEMENTS: Readonly<Record<string, string>> = {
+  ...JOB_WRITE_STATEMENTS,
+  ...LINK_WRITE_STATEMENTS,
+  ...KV_WRITE_STATEMENTS,
+};
 
 /** Options of `createSqliteStore`. */
 export interface SqliteStoreOptions {
@@ -55,9 +65,17 @@ export interface SqliteStore extends Store {
   readonly kind: 'sqlite';
   /** Counters for tests and diagnostics (e.g. how many write transactions ran). */
   stats(): SqliteStoreStats;
-  /** Deletes done jobs older than the retention and expired kv keys now; returns how many rows. */
-  prune(): number;
-  /** The underlying connection, for diagnostics and tests. Writing through it bypasses the store. */
+  /** Deletes done jobs older than the retention and expired kv keys now; resolves with how many rows. */
+  prune(): Promise<number>;
+  /**
+   * Drops the writer thread and closes the connection at once, committing nothing that waits, like
+   * a process that dies (for crash tests). The store is closed afterwards.
+   */
+  abandon(): Promise<void>;
+  /**
+   * The main connection (reads), for diagnostics and tests. Writing through it bypasses the store
+   * and contends with its writer thread for the write lock.
+   */
   readonly database: Database.Database;
 }
 
@@ -79,32 +97,39 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const now = options.now ?? Date.now;
   const doneRetentionMs = options.doneRetentionMs ?? DEFAULT_DONE_RETENTION_MS;
 
-  const db = openDatabase(options.path, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+  const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
+  const db = openDatabase(options.path, busyTimeoutMs);
   let closed = false;
   const closedError = () => new ParleyError('STORE', 'The store is closed');
   const guard = (): void => {
     if (closed) throw closedError();
   };
 
-  const batcher = createWriteBatcher(db, logger);
-  // Every write of the store goes through here, so it is refused once the store is closed.
-  const write: Write = (op, writeOptions) => {
-    if (closed) return Promise.reject(closedError());
-    return batcher.run(op, writeOptions);
-  };
-
-  const { jobs, kv, links, recoveredJobs } = closeOnFailure(db, () => {
-    const tables = {
-      jobs: prepareJobTable(db),
-      kv: createKeyValueTable(db, now, guard, write),
-      links: createMessageLinks(db, now, guard, write),
-    };
+  // Before the writer starts: it prepares its statements on the migrated schema, and the jobs a
+  // crashed process left running are pending again before any worker claims.
+  const { reads, recoveredJobs } = closeOnFailure(db, () => {
+    const jobReads = prepareJobReads(db);
     const at = now();
-    tables.jobs.pruneDone(at - doneRetentionMs);
-    tables.kv.pruneExpired(at);
-    return { ...tables, recoveredJobs: tables.jobs.recoverInterrupted(at) };
+    jobReads.pruneDone(at - doneRetentionMs);
+    db.prepare(KV_SQL.pruneExpired).run(at);
+    return { reads: jobReads, recoveredJobs: jobReads.recoverInterrupted(at) };
   });
   if (recoveredJobs > 0) logger.warn({ recoveredJobs }, 'Resuming jobs interrupted by a previous shutdown');
+
+  // An in-memory database exists only in this connection, so its writer runs inline on it.
+  const inMemory = options.path === ':memory:' || options.path === '';
+  const batcher = createWriteBatcher(
+    () => (inMemory ? startInlineWriter(db, WRITE_STATEMENTS) : startWriterThread({ path: options.path, busyTimeoutMs, statements: WRITE_STATEMENTS })),
+    logger,
+  );
+  // Every write of the store goes through here, so it is refused once the store is closed.
+  const write: Write = (request) => {
+    if (closed) return Promise.reject(closedError());
+    return batcher.run(request);
+  };
+
+  const kv = createKeyValueTable(db, now, guard, write);
+  const links = createMessageLinks(db, now, guard, write);
 
   const activeWorkers = new Map<QueueName, Set<ManagedQueueWorker>>();
   const allWorkers = new Set<ManagedQueueWorker>();
@@ -113,20 +138,28 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   };
   const enqueueStats = { jobsEnqueued: 0, duplicatesSkipped: 0 };
 
-  // Housekeeping stays outside the write batch: bounded autocommit deletes, run between turns (so
-  // never inside an open batch) and rarely, where a lost prune only means it runs again later.
-  function prune(): number {
+  // Housekeeping goes through the writer like every write, in bounded deletes so that no batch
+  // holds the write lock for long; a lost prune only means it runs again later.
+  async function prune(): Promise<number> {
     guard();
     const at = now();
-    return jobs.pruneDone(at - doneRetentionMs) + kv.pruneExpired(at);
+    let pruned = 0;
+    for (;;) {
+      const deleted = await write(jobWrites.pruneDone(at - doneRetentionMs));
+      pruned += deleted;
+      if (deleted < PRUNE_BATCH) break;
+    }
+    return pruned + (await write(pruneExpiredKeys(at)));
   }
   const pruneTimer = setInterval(() => {
-    try {
-      const pruned = prune();
-      if (pruned > 0) logger.debug({ pruned }, 'Pruned expired rows');
-    } catch (error) {
-      logger.error({ err: error }, 'Could not prune expired rows');
-    }
+    prune().then(
+      (pruned) => {
+        if (pruned > 0) logger.debug({ pruned }, 'Pruned expired rows');
+      },
+      (error: unknown) => {
+        if (!closed) logger.error({ err: error }, 'Could not prune expired rows');
+      },
+    );
   }, options.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS);
   // Housekeeping alone must not keep the process alive.
   pruneTimer.unref();
@@ -146,10 +179,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
           kind: requireText(input.kind, 'kind'),
           payload: serializePayload(input.payload),
         };
-        const at = now();
-        return write(() => jobs.insert(job, at), {
+        return write<InsertOutcome>({
+          ...jobWrites.insert(job, now()),
           label: 'enqueue',
-          onCommitted(outcome: InsertOutcome) {
+          onCommitted(outcome) {
             if (outcome.duplicate) {
               enqueueStats.duplicatesSkipped += 1;
               return;
@@ -168,24 +201,20 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         };
         const worker = createQueueWorker({
           ledger: {
-            // Last in its batch: it sees the jobs this turn's writes completed (their conversations
-            // move on) and enqueued, and asks for the free slots only then.
-            claim: (capacity) =>
-              write(
-                () => {
-                  const limit = capacity();
-                  return limit > 0 ? jobs.claim(name, limit, now()) : [];
-                },
-                { runLast: true },
-              ),
+            // Last in its batch: it sees the jobs this batch's writes complete (their conversations
+            // move on) and enqueue, and asks for the free slots only when the batch is sent.
+            claim: (capacity) => write(jobWrites.claim(name, capacity, now)),
             async complete(job) {
-              recorded(job, await write(() => jobs.complete(name, job, now())));
+              recorded(job, await write(jobWrites.complete(job, now())));
             },
             async retry(job, runAt, lastError) {
-              recorded(job, await write(() => jobs.retry(name, job, runAt, lastError, now())));
+              recorded(job, await write(jobWrites.retry(job, runAt, lastError, now())));
             },
             async bury(job, lastError) {
-              recorded(job, await write(() => jobs.bury(name, job, lastError, now())));
+              recorded(job, await write(jobWrites.bury(job, lastError, now())));
+            },
+            async release(job) {
+              recorded(job, await write(jobWrites.release(job, now())));
             },
           },
           handler,
@@ -206,19 +235,20 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       },
       async counts() {
         guard();
-        return jobs.counts(name);
+        return reads.counts(name);
       },
       async get(id) {
         guard();
-        return jobs.get(name, id);
+        return reads.get(name, id);
       },
       async listDead(limit = DEFAULT_DEAD_LIST_LIMIT) {
         guard();
-        return jobs.listDead(name, limit);
+        return reads.listDead(name, limit);
       },
       async replayDead(id) {
-        return write(() => jobs.replayDead(name, id, now()), {
-          onCommitted(replayed: number) {
+        return write<number>({
+          ...jobWrites.replayDead(name, id, now()),
+          onCommitted(replayed) {
             if (replayed > 0) wakeWorkers(name);
           },
         });
@@ -254,20 +284,23 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     prune,
     async close() {
       if (closed) return;
-      // Everything below is synchronous, so no write can slip in between flush and close. Workers
-      // halt first: a claim still waiting in the batch then takes no job it could not record.
+      // Workers halt first: a claim still waiting in the batch then takes no job it could not
+      // record. Writes requested before this call still commit; later ones are refused.
       for (const worker of allWorkers) worker.halt();
-      batcher.flush();
       closed = true;
       clearInterval(pruneTimer);
-      if (!db.open) return;
       try {
-        // SQLite's advice for long-lived connections: refresh planner statistics on the way out.
-        db.pragma('optimize');
-      } catch (error) {
-        logger.debug({ err: error }, 'PRAGMA optimize failed');
+        await batcher.close();
+      } finally {
+        if (db.open) db.close();
       }
-      db.close();
+    },
+    async abandon() {
+      for (const worker of allWorkers) worker.halt();
+      closed = true;
+      clearInterval(pruneTimer);
+      await batcher.abandon();
+      if (db.open) db.close();
     },
   };
 }
@@ -289,7 +322,7 @@ function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
     db.pragma('journal_mode = WAL');
     // FULL: a commit survives power loss too; group commit keeps its cost down.
     db.pragma('synchronous = FULL');
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('foreign_keys = ON');
     migrate(db);
     return db;
