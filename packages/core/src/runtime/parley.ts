@@ -112,6 +112,10 @@ export function createParley(options: ParleyOptions): Parley {
       const last = lastTyping.get(key) ?? 0;
       if (now() - last < typingThrottleMs) return { duplicate: true };
       lastTyping.set(key, now());
+      // One entry per customer who typed: forget the stale ones so a long-running host does not grow.
+      if (lastTyping.size > 10_000) {
+        for (const [customer, at] of lastTyping) if (now() - at >= typingThrottleMs) lastTyping.delete(customer);
+      }
       // Ephemeral: a typing indicator that arrives late is worse than none, so no queue, no retry.
       genesys.sendEvent(slot.integrationId, typingBody(event.customer, new Date(time))).catch((error: unknown) => {
         slot.logger.debug({ err: error }, 'Could not send customer typing to Genesys');
