@@ -74,6 +74,8 @@ type AttemptOutcome =
 class UndiciGenesysClient implements GenesysClient {
   private readonly agent: Agent;
   private readonly budget: RateBudget;
+  /** One child logger per (endpoint, integration): building one per call (with redaction) was a hot-path cost. */
+  private readonly requestLoggers = new Map<string, Logger>();
   private readonly tokens: ClientCredentialsTokenSource;
   private readonly closing = new AbortController();
   private closed: Promise<void> | undefined;
@@ -148,7 +150,7 @@ class UndiciGenesysClient implements GenesysClient {
       integrationId,
       url: `${this.settings.apiUrl}/api/v2/conversations/messages/${encodeURIComponent(integrationId)}/${INBOUND_PATHS[endpoint]}${query}`,
       payload: JSON.stringify(body),
-      log: this.logger.child({ endpoint, integrationId }),
+      log: this.requestLogger(endpoint, integrationId),
     };
     let attempt = 0;
     let failures = 0;
@@ -273,6 +275,16 @@ class UndiciGenesysClient implements GenesysClient {
       { reasonCode: status === 400 ? 'InvalidMessageStructure' : 'GeneralError', details },
     );
     return { kind: 'fail', error };
+  }
+
+  private requestLogger(endpoint: ApiEndpoint, integrationId: string): Logger {
+    const key = `${endpoint}\u0000${integrationId}`;
+    let log = this.requestLoggers.get(key);
+    if (!log) {
+      log = this.logger.child({ endpoint, integrationId });
+      this.requestLoggers.set(key, log);
+    }
+    return log;
   }
 
   private backoff(failures: number): number {
