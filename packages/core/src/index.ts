@@ -10,3 +10,4 @@ export * from './config/index.js';
 export * from './genesys/index.js';
 export * from './store/index.js';
 export * from './runtime/index.js';
+export * from './polling/update-poller.js';

@@ -5,14 +5,16 @@
  * agent messages to the customer. Everything Telegram-specific sits in small modules beside it:
  * `options.ts` (what parley.yaml may say), `api-client.ts` (Bot API calls through grammY),
  * `errors.ts` (Telegram failures → Parley errors), `inbound.ts` and `outbound.ts` (the two
- * mappings), `poller.ts` (the long-polling loop) and `webhook.ts` (the webhook route). This file
- * wires them to the connector contract.
+ * mappings) and `webhook.ts` (the webhook route); the long-polling loop is core's
+ * `createUpdatePoller`. This file wires them to the connector contract.
  */
 import { BotError } from 'grammy';
 import type { Message, Update } from 'grammy/types';
 import {
+  createUpdatePoller,
   defineConnector,
   PermanentError,
+  queueBackoffDelay,
   RetryableError,
   type Connector,
   type ConnectorCapabilities,
@@ -38,7 +40,6 @@ import {
 } from './inbound.js';
 import { telegramOptionsSchema, type TelegramOptions } from './options.js';
 import { planOutbound, toReplyMarkup, type OutboundStep } from './outbound.js';
-import { backoff, createUpdatePoller } from './poller.js';
 import { createWebhookHandler } from './webhook.js';
 
 /** What Telegram can show and report (DESIGN §3). */
@@ -111,13 +112,20 @@ function createTelegramConnector(options: TelegramOptions, context: ConnectorCon
   // One middleware for every update, whether it came from the webhook or from polling.
   bot.use(async (ctx) => handleUpdate(ctx.update));
 
-  const poller = createUpdatePoller({
+  // Telegram confirms an update once getUpdates asks from an offset above its id. The offset lives
+  // in memory only, on purpose: Telegram keeps every unconfirmed update, so after a restart a poll
+  // from 0 starts at the first one. A stored offset would add nothing and could skip updates,
+  // because Telegram picks update ids at random after a week of silence. A 409 (a webhook is set,
+  // or another instance polls) is a RetryableError (errors.ts): the poller backs off and polls again.
+  const poller = createUpdatePoller<Update>({
     fetchUpdates: (offset, signal) => api.getUpdates(offset, signal),
     handle: (update) => bot.handleUpdate(update).catch(unwrapBotError),
+    updateId: (update) => update.update_id,
     orderKey: (update) => {
       const chatId = chatOf(update);
       return chatId === undefined ? `update:${update.update_id}` : `chat:${chatId}`;
     },
+    platformName: 'Telegram',
     logger,
     retryMinMs: options.pollRetryMinMs,
     retryMaxMs: Math.max(options.pollRetryMinMs, options.pollRetryMaxMs),
@@ -153,7 +161,7 @@ function createTelegramConnector(options: TelegramOptions, context: ConnectorCon
   /** Keeps trying to connect after a failed start (Telegram down, network trouble). */
   async function connectInBackground(signal: AbortSignal): Promise<void> {
     for (let failures = 1; !signal.aborted; failures += 1) {
-      await sleepUnlessAborted(backoff(failures, options.pollRetryMinMs, options.pollRetryMaxMs), signal);
+      await sleepUnlessAborted(queueBackoffDelay(failures - 1, options.pollRetryMinMs, options.pollRetryMaxMs), signal);
       if (signal.aborted) return;
       try {
         await connect(signal);

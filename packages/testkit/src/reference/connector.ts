@@ -4,10 +4,11 @@
  * It polls the reference platform for customer updates and hands them to core, and it shows agent
  * messages to the customer. Everything platform-specific sits in small modules beside it:
  * `options.ts` (what parley.yaml may say), `api-client.ts` (HTTP calls), `errors.ts` (HTTP
- * failures → Parley errors), `inbound.ts` and `outbound.ts` (the two mappings) and `poller.ts`
- * (the long-polling loop). This file only wires them to the connector contract.
+ * failures → Parley errors), `inbound.ts` and `outbound.ts` (the two mappings). The long-polling
+ * loop is core's `createUpdatePoller`. This file only wires them to the connector contract.
  */
 import {
+  createUpdatePoller,
   defineConnector,
   PermanentError,
   type Connector,
@@ -27,8 +28,7 @@ import {
 } from './inbound.js';
 import { referenceOptionsSchema, type ReferenceOptions } from './options.js';
 import { planOutbound, type OutboundStep } from './outbound.js';
-import { createUpdatePoller } from './poller.js';
-import type { SendMessageRequest, Update } from './protocol.js';
+import type { PlatformChat, SendMessageRequest, Update } from './protocol.js';
 
 /** What the reference platform can show and report (DESIGN §3). */
 export const referenceCapabilities: ConnectorCapabilities = {
@@ -70,10 +70,17 @@ function createReferenceConnector(options: ReferenceOptions, context: ConnectorC
   const { logger, store } = context;
   // No I/O here: the client connects on its first call, the poller on start().
   const api = createReferenceApi(options);
-  const poller = createUpdatePoller({
+  const poller = createUpdatePoller<Update>({
     fetchUpdates: (offset, signal) => api.getUpdates(offset, options.pollTimeoutSeconds, signal),
     handle: (update) => handleUpdate(update),
-    store,
+    updateId: (update) => update.update_id,
+    // One chat is one Genesys conversation: its updates keep their order, other chats run alongside.
+    orderKey: (update) => {
+      const chat = chatOf(update);
+      return chat ? `chat:${chat.id}` : `update:${update.update_id}`;
+    },
+    // Where the offset has always been kept, so an upgrade does not read old updates again.
+    offsetStore: { store, key: 'updates-offset' },
     logger,
     retryMinMs: options.pollRetryMinMs,
     retryMaxMs: Math.max(options.pollRetryMinMs, options.pollRetryMaxMs),
@@ -158,6 +165,14 @@ async function toRequest(chatId: string, step: OutboundStep, context: ConnectorC
     ...(step.buttons.length > 0 ? { replyMarkup: { buttons: step.buttons } } : {}),
     ...(file ? { attachment: { filename: file.filename, mime: file.mime, dataBase64: file.data.toString('base64') } } : {}),
   };
+}
+
+/** The chat an update belongs to; undefined for a kind this connector does not know. */
+function chatOf(update: Update): PlatformChat | undefined {
+  if ('message' in update) return update.message.chat;
+  if ('button_press' in update) return update.button_press.chat;
+  if ('typing' in update) return update.typing.chat;
+  return undefined;
 }
 
 function chatIdOrFail(customerId: string): string {
