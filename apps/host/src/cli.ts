@@ -21,7 +21,7 @@ import { startGenesysEmulator } from '@parley/testkit';
 import { findConfigPath } from './config-source.js';
 import { startDemo } from './demo.js';
 import { resolveStoreUrl, startHost } from './host.js';
-import { loadConnectorDefinition } from './load-connectors.js';
+import { FIRST_PARTY_CONNECTORS, loadConnectorDefinition, loadConnectorSchemaSources } from './load-connectors.js';
 import { hostLogger } from './logger.js';
 import { handleSignals, logUnhandledRejections } from './signals.js';
 
@@ -32,7 +32,8 @@ Usage:
                                           start the host (no config file: the demo on embedded defaults)
   parley emulator [--port 9090]           run the Genesys Open Messaging emulator on its own
   parley config check [--config file]     validate a config file, connector options included
-  parley config schema                    print the config file's JSON Schema (for editor completion)
+  parley config schema [--config file]    print the config file's JSON Schema (for editor completion),
+                                          with the options of Parley's connectors and of those the file names
   parley dlq list [--config file]         list dead-lettered jobs
   parley dlq replay <id>|--all [--config file]   move dead-lettered jobs back to their queue
 
@@ -96,8 +97,46 @@ async function emulator(flags: { port?: string; host?: string }): Promise<void> 
   handleSignals(logger, () => running.close());
 }
 
+/**
+ * Prints the JSON Schema of parley.yaml with the options of the first-party connectors and of
+ * those `--config` names. Only an explicit `--config` adds connectors (not PARLEY_CONFIG or
+ * ./parley.yaml), so `parley config schema > parley.schema.json` prints the same with or without a
+ * parley.yaml beside it. What cannot be loaded (a config file being edited, a package not
+ * installed) is left out with a note on stderr: the schema is what helps fix it.
+ */
+async function configSchema(flags: { config?: string }): Promise<void> {
+  const uses = new Set(FIRST_PARTY_CONNECTORS);
+  let baseDir = process.cwd();
+  if (flags.config) {
+    const configPath = path.resolve(flags.config);
+    try {
+      // Secrets are often unset where the file is edited: an unset `${VAR}` stays as written.
+      const env = new Proxy(process.env, { get: (vars, name) => vars[String(name)] || `\${${String(name)}}` });
+      const config = await loadConfigFile(configPath, { env });
+      baseDir = path.dirname(configPath);
+      for (const entry of Object.values(config.connectors)) uses.add(entry.use);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      err(`parley: the connectors of ${configPath} are left out of the schema:\n${formatIssues(error)}`);
+    }
+  }
+  const connectors = await loadConnectorSchemaSources(uses, baseDir, (use, error) =>
+    err(`parley: "${use}" is left out of the schema: ${error.issues.map((issue) => issue.message).join('; ')}`),
+  );
+  const schema = configJsonSchema({
+    connectors,
+    onConnectorError: (source, error) =>
+      err(`parley: "${source.use.join('", "')}" is left out of the schema: its options have no JSON Schema form: ${error.message}`),
+  });
+  out(JSON.stringify(schema, null, 2));
+}
+
+function formatIssues(error: ConfigError): string {
+  return error.issues.map((issue) => `  ${issue.path ? `${issue.path}: ` : ''}${issue.message}`).join('\n');
+}
+
 async function configCommand(sub: string | undefined, flags: { config?: string }): Promise<void> {
-  if (sub === 'schema') return out(JSON.stringify(configJsonSchema(), null, 2));
+  if (sub === 'schema') return configSchema(flags);
   if (sub !== 'check') throw new UsageError(`unknown config command "${sub ?? ''}"`);
   const configPath = findConfigPath(flags.config, process.env, process.cwd());
   if (!configPath) throw new UsageError('no config file: pass --config <file> or set PARLEY_CONFIG');
@@ -175,7 +214,7 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof ConfigError) {
-    err(`parley: invalid configuration\n${error.issues.map((issue) => `  ${issue.path ? `${issue.path}: ` : ''}${issue.message}`).join('\n')}`);
+    err(`parley: invalid configuration\n${formatIssues(error)}`);
     process.exit(2);
   }
   if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {

@@ -6,7 +6,23 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, isConnectorDefinition, type ConnectorDefinition } from '@parley/core';
+import {
+  ConfigError,
+  isConnectorDefinition,
+  type ConnectorDefinition,
+  type ConnectorSchemaSource,
+} from '@parley/core';
+
+/**
+ * The connectors that ship with Parley, as `use:` values: `parley config schema` spells out their
+ * options even when no config file names them.
+ */
+export const FIRST_PARTY_CONNECTORS: readonly string[] = [
+  '@parley/connector-telegram',
+  '@parley/connector-slack',
+  '@parley/connector-discord',
+  '@parley/testkit#referenceConnector',
+];
 
 /** Splits `@scope/pkg#exportName` into the module specifier and the optional export name. */
 export function parseUse(use: string): { specifier: string; exportName?: string } {
@@ -60,4 +76,34 @@ export async function loadConnectorDefinition(
       ? `"${specifier}" exports no connector definition (an object with name, optionsSchema, capabilities and create)`
       : `"${specifier}" exports several connector definitions (${definitions.map(([name]) => name).join(', ')}); pick one with "${specifier}#<name>"`;
   throw new ConfigError([{ path: keyPath, message }], { code: 'CONNECTOR_LOAD' });
+}
+
+/**
+ * Loads the connectors named by `uses` for `configJsonSchema`: one source per definition, so a
+ * package written two ways (`pkg` and `pkg#export`) is one entry accepting both. A package that
+ * cannot be loaded is reported through `onError` and left out.
+ */
+export async function loadConnectorSchemaSources(
+  uses: Iterable<string>,
+  baseDir: string,
+  onError: (use: string, error: ConfigError) => void,
+): Promise<ConnectorSchemaSource[]> {
+  const byDefinition = new Map<ConnectorDefinition, string[]>();
+  for (const use of new Set(uses)) {
+    let definition: ConnectorDefinition;
+    try {
+      // The connector id only names the key path in errors; onError reports the messages.
+      definition = await loadConnectorDefinition('schema', use, baseDir);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      onError(use, error);
+      continue;
+    }
+    byDefinition.set(definition, [...(byDefinition.get(definition) ?? []), use]);
+  }
+  return [...byDefinition].map(([definition, names]) => ({
+    use: names,
+    name: definition.name,
+    optionsSchema: definition.optionsSchema,
+  }));
 }

@@ -6,21 +6,24 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { CLI, runCli, startHostProcess, tempDir, type HostProcess } from './support/host-process.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import ajvFormats from 'ajv-formats';
+import { CLI, killHost, runCli, startHostProcess, tempDir, writeConfig, type HostProcess } from './support/host-process.js';
 import { agentWebhook, createWorld, eventually, freePort, hostEnv, postWebhook, type World } from './support/fixtures.js';
 
 let world: World | undefined;
 let host: HostProcess | undefined;
 
 afterEach(async () => {
-  if (host && host.child.exitCode === null && host.child.signalCode === null) {
-    host.child.kill('SIGKILL');
-    await host.exited;
-  }
+  await killHost(host);
   host = undefined;
   await world?.close();
   world = undefined;
 });
+
+/** `parley config schema`, run once for the tests that read it (each run imports every connector). */
+let schemaRun: ReturnType<typeof runCli> | undefined;
+const printedSchema = () => (schemaRun ??= runCli(['config', 'schema']));
 
 describe('parley CLI', () => {
   it('prints its usage', async () => {
@@ -30,11 +33,78 @@ describe('parley CLI', () => {
     expect((await runCli(['frobnicate'])).code).toBe(2);
   });
 
-  it('prints the JSON Schema of the config file', async () => {
-    const result = await runCli(['config', 'schema']);
+  it('prints the JSON Schema of the config file, with the options of every first-party connector', async () => {
+    const result = await printedSchema();
+    expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const schema = JSON.parse(result.stdout) as { properties: Record<string, unknown> };
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['server', 'store', 'genesys', 'connectors']));
+    const schema = JSON.parse(result.stdout) as JsonSchema;
+    expect(Object.keys(schema.properties ?? {})).toEqual(expect.arrayContaining(['server', 'store', 'genesys', 'connectors']));
+    expect(connectorAlternatives(schema).map((entry) => entry.properties?.use?.const ?? 'other')).toEqual([
+      '@parley/connector-telegram',
+      '@parley/connector-slack',
+      '@parley/connector-discord',
+      '@parley/testkit#referenceConnector',
+      'other',
+    ]);
+    const slack = connectorAlternatives(schema)[1]?.properties?.options;
+    expect(slack?.required).toEqual(['botToken']);
+    expect(slack?.properties?.mode?.enum).toEqual(['http', 'socket']);
+  });
+
+  it('validates config documents with the printed schema: telegram options checked, other packages open', async () => {
+    const schema = JSON.parse((await printedSchema()).stdout) as JsonSchema;
+    // What an editor does with it: a JSON Schema validator (draft 2020-12, as zod emits).
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    // ajv-formats is CommonJS with a default export: ESM sees it under `.default`.
+    (ajvFormats as unknown as { default: (ajv: Ajv2020) => void }).default(ajv);
+    const validate = ajv.compile(schema);
+    const configWith = (connector: Record<string, unknown>) => ({
+      genesys: { region: 'mypurecloud.com', clientId: '${GENESYS_CLIENT_ID}', clientSecret: '${GENESYS_CLIENT_SECRET}' },
+      connectors: { support: { integrationId: 'abc', webhookSecret: '${GENESYS_WEBHOOK_SECRET}', ...connector } },
+    });
+    const telegram = { use: '@parley/connector-telegram' };
+    const accepts = (connector: Record<string, unknown>) => validate(configWith(connector));
+
+    expect(accepts({ ...telegram, options: { token: '${TELEGRAM_BOT_TOKEN}', mode: 'polling' } }), JSON.stringify(validate.errors)).toBe(true);
+    expect(accepts({ ...telegram, options: { token: '123456:AAE-secret', mode: 'webhook', chatTypes: ['group'] } })).toBe(true);
+    expect(accepts({ ...telegram, options: { mode: 'polling' } })).toBe(false);
+    expect(validate.errors?.some((error) => error.instancePath.endsWith('/options') && error.params.missingProperty === 'token')).toBe(true);
+    expect(accepts({ ...telegram, options: { token: '${T}', mode: 'push' } })).toBe(false);
+    expect(accepts(telegram)).toBe(false);
+    // A package the schema does not know keeps open options; a known one cannot pass as unknown.
+    expect(accepts({ use: '@acme/parley-connector-line', options: { anything: 1 } })).toBe(true);
+    const [, , , , other] = connectorAlternatives(schema);
+    expect(other?.properties?.use?.not?.enum).toContain('@parley/connector-telegram');
+  });
+
+  it('adds the connectors a config file names, and leaves out with a note those it cannot load', async () => {
+    const config = writeConfig(
+      tempDir(),
+      [
+        'connectors:',
+        '  support:',
+        '    use: "@parley/connector-telegram#telegramConnector"',
+        '    options: { token: ${UNSET_TELEGRAM_TOKEN_FOR_SCHEMA} }',
+        '  elsewhere:',
+        '    use: "@acme/parley-connector-not-installed"',
+        '',
+      ].join('\n'),
+    );
+    const [result, missing] = await Promise.all([
+      runCli(['config', 'schema', '--config', config]),
+      runCli(['config', 'schema', '--config', path.join(tempDir(), 'missing.yaml')]),
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('"@acme/parley-connector-not-installed" is left out of the schema: cannot load');
+    expect(result.stderr).not.toContain('UNSET_TELEGRAM_TOKEN_FOR_SCHEMA');
+    const alternatives = connectorAlternatives(JSON.parse(result.stdout) as JsonSchema);
+    expect(alternatives[0]?.properties?.use?.enum).toEqual(['@parley/connector-telegram', '@parley/connector-telegram#telegramConnector']);
+    expect(alternatives).toHaveLength(5);
+
+    // A file that cannot be read costs its connectors, not the schema.
+    expect(missing.code).toBe(0);
+    expect(missing.stderr).toContain('Config file not found');
+    expect(connectorAlternatives(JSON.parse(missing.stdout) as JsonSchema)).toHaveLength(5);
   });
 
   it('checks a config file, connector options included, naming each bad key', async () => {
@@ -120,6 +190,20 @@ describe('parley CLI', () => {
     }
   });
 });
+
+interface JsonSchema {
+  const?: unknown;
+  enum?: unknown[];
+  not?: JsonSchema;
+  required?: string[];
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: JsonSchema | boolean;
+  anyOf?: JsonSchema[];
+}
+
+function connectorAlternatives(schema: JsonSchema): JsonSchema[] {
+  return (schema.properties?.connectors?.additionalProperties as JsonSchema | undefined)?.anyOf ?? [];
+}
 
 function writeOptionsOnly(dir: string): string {
   const file = path.join(dir, 'options.yaml');

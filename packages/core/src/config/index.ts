@@ -3,4 +3,4 @@ export { interpolateEnv } from './env.js';
 export { parseConfig, loadConfigFile, type ParseConfigOptions } from './load.js';
 export { formatZodIssues, describeZodIssue, formatIssuePath } from './zod-issues.js';
 export { validateConnectorOptions } from './connector-options.js';
-export { configJsonSchema } from './json-schema.js';
+export { configJsonSchema, type ConfigJsonSchemaOptions, type ConnectorSchemaSource } from './json-schema.js';
