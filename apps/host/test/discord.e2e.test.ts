@@ -6,17 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { runCli, startHostProcess, type HostProcess } from './support/host-process.js';
+import { killHost, runCli, startHostProcess, waitForReady, type HostProcess } from './support/host-process.js';
 import { createDiscordWorld, discordHostEnv, type DiscordWorld } from './support/discord.js';
 
 let world: DiscordWorld | undefined;
 let host: HostProcess | undefined;
 
 afterEach(async () => {
-  if (host && host.child.exitCode === null && host.child.signalCode === null) {
-    host.child.kill('SIGKILL');
-    await host.exited;
-  }
+  await killHost(host);
   host = undefined;
   await world?.close();
   world = undefined;
@@ -128,15 +125,7 @@ describe('parley start with Discord (end to end)', () => {
   it('stops cleanly on SIGTERM: exit 0, gateway session closed, no reconnect', async () => {
     world = await createDiscordWorld();
     host = await start(world);
-    const ready = await (async () => {
-      for (let attempt = 0; attempt < 100; attempt++) {
-        const response = await request(`${host!.url}/readyz`);
-        const json = (await response.body.json()) as { ready: boolean };
-        if (response.statusCode === 200) return json;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error('never ready');
-    })();
+    const ready = await waitForReady(host.url);
     expect(ready).toMatchObject({ ready: true, connectors: { discord: { ready: true } } });
 
     host.child.kill('SIGTERM');

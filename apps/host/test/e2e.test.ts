@@ -5,17 +5,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { signGenesysBody } from '@parley/core';
-import { startHostProcess, type HostProcess } from './support/host-process.js';
+import { killHost, startHostProcess, waitForReady, type HostProcess } from './support/host-process.js';
 import { agentWebhook, createWorld, eventually, hostEnv, postWebhook, type World } from './support/fixtures.js';
 
 let world: World | undefined;
 let host: HostProcess | undefined;
 
 afterEach(async () => {
-  if (host && host.child.exitCode === null && host.child.signalCode === null) {
-    host.child.kill('SIGKILL');
-    await host.exited;
-  }
+  await killHost(host);
   host = undefined;
   await world?.close();
   world = undefined;
@@ -99,15 +96,7 @@ describe('parley start (end to end)', () => {
   it('reports readiness per part and stops cleanly on SIGTERM', async () => {
     world = await createWorld();
     host = await start(world);
-    const ready = await (async () => {
-      for (let attempt = 0; attempt < 100; attempt++) {
-        const response = await request(`${host!.url}/readyz`);
-        const json = (await response.body.json()) as { ready: boolean };
-        if (response.statusCode === 200) return json;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error('never ready');
-    })();
+    const ready = await waitForReady(host.url);
     expect(ready).toMatchObject({ ready: true, store: { ready: true }, genesys: { ready: true }, connectors: { chat: { ready: true } } });
     expect((await request(`${host.url}/healthz`)).statusCode).toBe(200);
 

@@ -7,18 +7,15 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { customerIdOf } from '@parley/connector-slack';
-import { startHostProcess, type HostProcess } from './support/host-process.js';
-import { agentWebhook, postWebhook } from './support/fixtures.js';
+import { killHost, startHostProcess, type HostProcess } from './support/host-process.js';
+import { agentWebhook, postWebhook, startFileHost } from './support/fixtures.js';
 import { createSlackWorld, SLACK_CONNECTOR_ID, type SlackWorld } from './support/slack.js';
 
 let world: SlackWorld | undefined;
 let host: HostProcess | undefined;
 
 afterEach(async () => {
-  if (host && host.child.exitCode === null && host.child.signalCode === null) {
-    host.child.kill('SIGKILL');
-    await host.exited;
-  }
+  await killHost(host);
   host = undefined;
   await world?.close();
   world = undefined;
@@ -110,11 +107,9 @@ describe('parley start with @parley/connector-slack', () => {
 
     // Genesys serves agent files from its download host; the emulator's test file host stands in.
     const data = randomBytes(3000);
-    const { createServer } = await import('node:http');
-    const files = createServer((_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end(data));
-    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    const files = await startFileHost();
     try {
-      const fileUrl = `http://127.0.0.1:${(files.address() as { port: number }).port}/api/v2/downloads/map`;
+      const fileUrl = files.add(data, 'image/png');
       await w.emulator.agent.send(inbound.conversationId!, {
         content: [{ contentType: 'Attachment', attachment: { mediaType: 'Image', url: fileUrl, mime: 'image/png', filename: 'garage-map.png' } }],
       });
@@ -122,8 +117,7 @@ describe('parley start with @parley/connector-slack', () => {
       expect(upload.threadTs).toBe(top.ts);
       expect(upload.files[0]!.data.equals(data)).toBe(true);
     } finally {
-      files.closeAllConnections();
-      await new Promise<void>((resolve) => files.close(() => resolve()));
+      await files.close();
     }
   });
 

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { startHostProcess, type HostProcess } from './support/host-process.js';
+import { killHost, startHostProcess, type HostProcess } from './support/host-process.js';
 import { eventually } from './support/fixtures.js';
 import {
   CONNECTOR_ID,
@@ -23,10 +23,7 @@ let world: TelegramWorld | undefined;
 let host: HostProcess | undefined;
 
 afterEach(async () => {
-  if (host && host.child.exitCode === null && host.child.signalCode === null) {
-    host.child.kill('SIGKILL');
-    await host.exited;
-  }
+  await killHost(host);
   host = undefined;
   await world?.close();
   world = undefined;

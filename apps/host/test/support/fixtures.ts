@@ -1,8 +1,12 @@
 /**
- * What an end-to-end test needs around the host process: the Genesys emulator, the reference
- * chat platform, a config file pointing the host at both, and signed webhook posts.
+ * What an end-to-end test needs around the host process: the Genesys emulator, a config file
+ * pointing the host at it, signed webhook posts and a stand-in for Genesys's file host; and the
+ * world of the reference chat platform. The channel worlds (telegram.ts, slack.ts, discord.ts)
+ * build on the same pieces.
  */
-import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { signGenesysBody } from '@parley/core';
 import { startGenesysEmulator, startReferencePlatform, type GenesysEmulator } from '@parley/testkit';
@@ -22,6 +26,91 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The Genesys side of a world: a directory for the config, the host's future address, the emulator. */
+export interface GenesysSide {
+  dir: string;
+  port: number;
+  hostUrl: string;
+  /** The connector whose outbound webhook the emulator's integration calls. */
+  connectorId: string;
+  emulator: GenesysEmulator;
+}
+
+/**
+ * Picks a free port for the host and starts the emulator with one integration whose outbound
+ * webhook is connector `connectorId` of that host.
+ */
+export async function startGenesysSide(options: {
+  connectorId: string;
+  integrationName: string;
+  dirPrefix?: string;
+}): Promise<GenesysSide> {
+  const dir = tempDir(options.dirPrefix);
+  const port = await freePort();
+  const hostUrl = `http://127.0.0.1:${port}`;
+  const emulator = await startGenesysEmulator({ webhook: { timeoutMs: 2000, retries: 5, retryIntervalMs: 200 } });
+  emulator.addIntegration({
+    id: INTEGRATION_ID,
+    name: options.integrationName,
+    webhookUrl: `${hostUrl}/connectors/${options.connectorId}/genesys`,
+    webhookSecret: WEBHOOK_SECRET,
+  });
+  return { dir, port, hostUrl, connectorId: options.connectorId, emulator };
+}
+
+/**
+ * Writes the parley.yaml of a host on `side.port` with connector `side.connectorId`, talking to
+ * the emulator with the secrets of {@link genesysEnv}; what differs between worlds comes in `parts`.
+ */
+export function writeHostConfig(
+  side: GenesysSide,
+  parts: {
+    /** Lines under `server:` after port and host, e.g. `shutdownGraceMs: 5000`. */
+    server: string[];
+    logLevel: 'info' | 'debug';
+    /** The body of `queue:`, indented; default fast retries. */
+    queue?: string | undefined;
+    /** The connector's package and its option lines, e.g. `token: ${BOT_TOKEN}`. */
+    connector: { use: string; options: string[] };
+    /** YAML appended at the end, after the connector (more connectors). */
+    extraYaml?: string | undefined;
+  },
+): string {
+  const indent = (spaces: number, lines: string[]) => lines.map((line) => `${' '.repeat(spaces)}${line}\n`).join('');
+  return writeConfig(
+    side.dir,
+    `server:
+  port: ${side.port}
+  host: 127.0.0.1
+${indent(2, parts.server)}store:
+  url: sqlite:./data/parley.db
+genesys:
+  apiUrl: ${side.emulator.url}
+  loginUrl: ${side.emulator.url}
+  clientId: ${side.emulator.defaultClient.clientId}
+  clientSecret: \${GENESYS_CLIENT_SECRET}
+  # The emulator does not rate-limit; Genesys's 300/min would make bursts take minutes.
+  requestsPerMinute: 60000
+log:
+  level: ${parts.logLevel}
+queue:
+${parts.queue ?? '  backoffBaseMs: 50\n  backoffMaxMs: 500'}
+connectors:
+  ${side.connectorId}:
+    use: "${parts.connector.use}"
+    integrationId: ${INTEGRATION_ID}
+    webhookSecret: \${WEBHOOK_SECRET}
+    options:
+${indent(6, parts.connector.options)}${parts.extraYaml ?? ''}`,
+  );
+}
+
+/** The environment every host config needs: the Genesys secrets it references. */
+export const genesysEnv = (emulator: GenesysEmulator) => ({
+  GENESYS_CLIENT_SECRET: emulator.defaultClient.clientSecret,
+  WEBHOOK_SECRET,
+});
+
 export type ReferencePlatform = Awaited<ReturnType<typeof startReferencePlatform>>;
 
 export interface World {
@@ -38,69 +127,33 @@ export interface World {
 export async function createWorld(
   options: { extraYaml?: string; queueYaml?: string; platformLatencyMs?: number } = {},
 ): Promise<World> {
-  const dir = tempDir();
-  const port = await freePort();
-  const hostUrl = `http://127.0.0.1:${port}`;
-  const emulator = await startGenesysEmulator({ webhook: { timeoutMs: 2000, retries: 5, retryIntervalMs: 200 } });
-  emulator.addIntegration({
-    id: INTEGRATION_ID,
-    name: 'E2E chat',
-    webhookUrl: `${hostUrl}/connectors/chat/genesys`,
-    webhookSecret: WEBHOOK_SECRET,
-  });
+  const side = await startGenesysSide({ connectorId: 'chat', integrationName: 'E2E chat' });
   const platform = await startReferencePlatform({ sendLatencyMs: options.platformLatencyMs ?? 0 });
-  const configPath = writeConfig(
-    dir,
-    `server:
-  port: ${port}
-  host: 127.0.0.1
-  bodyLimitBytes: 65536
-  shutdownGraceMs: 5000
-store:
-  url: sqlite:./data/parley.db
-genesys:
-  apiUrl: ${emulator.url}
-  loginUrl: ${emulator.url}
-  clientId: ${emulator.defaultClient.clientId}
-  clientSecret: \${GENESYS_CLIENT_SECRET}
-  # The emulator does not rate-limit; Genesys's 300/min would make bursts take minutes.
-  requestsPerMinute: 60000
-log:
-  level: info
-queue:
-${options.queueYaml ?? '  backoffBaseMs: 50\n  backoffMaxMs: 500'}
-connectors:
-  chat:
-    use: "@parley/testkit#referenceConnector"
-    integrationId: ${INTEGRATION_ID}
-    webhookSecret: \${WEBHOOK_SECRET}
-    options:
-      apiUrl: ${platform.url}
-      token: ${platform.token}
-      pollTimeoutSeconds: 1
-${options.extraYaml ?? ''}`,
-  );
+  const configPath = writeHostConfig(side, {
+    server: ['bodyLimitBytes: 65536', 'shutdownGraceMs: 5000'],
+    logLevel: 'info',
+    queue: options.queueYaml,
+    connector: {
+      use: '@parley/testkit#referenceConnector',
+      options: [`apiUrl: ${platform.url}`, `token: ${platform.token}`, 'pollTimeoutSeconds: 1'],
+    },
+    extraYaml: options.extraYaml,
+  });
   return {
-    dir,
+    ...side,
     configPath,
-    port,
-    hostUrl,
-    emulator,
     platform,
     async close() {
       await platform.close();
-      await emulator.close();
+      await side.emulator.close();
     },
   };
 }
 
-export const hostEnv = (world: World) => ({
-  GENESYS_CLIENT_SECRET: world.emulator.defaultClient.clientSecret,
-  WEBHOOK_SECRET,
-});
+export const hostEnv = (world: World) => genesysEnv(world.emulator);
 
 /** An outbound (agent) webhook body like Genesys sends, compact JSON. */
-export function agentWebhook(id: string, customerId: string, text: string): string {
+export function agentWebhook(id: string, customerId: string, text: string, integrationName = 'E2E chat'): string {
   return JSON.stringify({
     id,
     channel: {
@@ -109,7 +162,7 @@ export function agentWebhook(id: string, customerId: string, text: string): stri
       type: 'Private',
       messageId: id,
       to: { id: customerId, idType: 'Opaque' },
-      from: { nickname: 'E2E chat', id: INTEGRATION_ID, idType: 'Opaque' },
+      from: { nickname: integrationName, id: INTEGRATION_ID, idType: 'Opaque' },
       time: new Date().toISOString(),
     },
     type: 'Text',
@@ -141,4 +194,28 @@ export async function eventually<T>(check: () => T | undefined | false, timeoutM
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** A stand-in for Genesys's download host: serves registered files at unguessable paths. */
+export async function startFileHost(): Promise<{ add(data: Buffer, mime: string): string; close(): Promise<void> }> {
+  const files = new Map<string, { data: Buffer; mime: string }>();
+  const server = createHttpServer((req, res) => {
+    const file = files.get(req.url ?? '');
+    if (!file) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': file.mime, 'content-length': String(file.data.length) }).end(file.data);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    add(data, mime) {
+      const path = `/api/v2/downloads/${randomBytes(12).toString('hex')}`;
+      files.set(path, { data, mime });
+      return `${base}${path}`;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
 
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli.js');
 
@@ -24,6 +25,25 @@ export interface HostProcess {
   /** Resolves with the exit code (or signal) when the process ends. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+}
+
+/** Ends a host process a test left running (SIGKILL: nothing to wait for) and waits for its exit. */
+export async function killHost(host: HostProcess | undefined): Promise<void> {
+  if (host && host.child.exitCode === null && host.child.signalCode === null) {
+    host.child.kill('SIGKILL');
+    await host.exited;
+  }
+}
+
+/** Polls `GET /readyz` until it answers 200 (at most 100 tries, 50 ms apart) and returns its JSON. */
+export async function waitForReady(hostUrl: string): Promise<Record<string, unknown>> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const response = await request(`${hostUrl}/readyz`);
+    const json = (await response.body.json()) as Record<string, unknown>;
+    if (response.statusCode === 200) return json;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('never ready');
 }
 
 export function tempDir(prefix = 'parley-e2e-'): string {
