@@ -153,7 +153,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       metrics,
     });
     server.removeAllListeners('request');
-    server.on('request', parley.app);
+    server.on('request', parley.listener);
     try {
       await parley.start();
     } catch (error) {

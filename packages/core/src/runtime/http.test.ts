@@ -4,13 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineConnector } from '../connector.js';
 import { silentLogger } from '../logger.js';
 import { createSqliteStore, type SqliteStore } from '../store/sqlite/store.js';
 import { SIGNATURE_HEADER, signGenesysBody } from '../webhook/signature.js';
-import { createHttpApp } from './http.js';
+import { createHttpApp, createRequestListener } from './http.js';
 import { createMediaUrls } from './media.js';
 import { createMetrics } from './metrics.js';
 import { readRawBody } from './read-body.js';
@@ -44,6 +44,9 @@ const definition = defineConnector({
   }),
 });
 
+/** How the server under test serves: the express app alone, or the listener in front of it. */
+let serve: 'app' | 'listener' = 'listener';
+
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'parley-http-'));
   store = createSqliteStore({ path: join(dir, 'parley.db') });
@@ -58,7 +61,7 @@ beforeEach(async () => {
     logger,
   };
   const slots = new Map([[slot.id, slot]]);
-  const app = createHttpApp({
+  const deps = {
     slots,
     intake: createWebhookIntake({ slots, toPlatform: store.queue('to-platform'), links: store.links, metrics, logger }),
     media: createMediaUrls({ secret: 'media-secret', publicUrl: 'http://localhost', ttlSeconds: 60 }),
@@ -66,8 +69,9 @@ beforeEach(async () => {
     readiness: async () => ({ ready: true, store: { ready: true }, genesys: { ready: true }, connectors: {} }),
     bodyLimitBytes: LIMIT,
     logger,
-  });
-  server = createServer(app);
+  };
+  const app = createHttpApp(deps);
+  server = createServer(serve === 'app' ? app : createRequestListener(app, deps));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -127,7 +131,16 @@ function post(path: string, body: Buffer | string, headers: Record<string, strin
 
 const signed = (body: Buffer | string) => ({ [SIGNATURE_HEADER]: signGenesysBody(body, SECRET) });
 
-describe('the Genesys webhook route', () => {
+// The same route twice: answered by the listener's fast path (what the host serves), and by the
+// express app alone (what an embedder who mounts `parley.app` gets).
+describe.each(['listener', 'app'] as const)('the Genesys webhook route (%s)', (mode) => {
+  beforeAll(() => {
+    serve = mode;
+  });
+  afterAll(() => {
+    serve = 'listener';
+  });
+
   it('answers a signed message 200 once it is queued, as JSON', async () => {
     const body = agentMessage('g-1');
     const answer = await post('/connectors/tg/genesys', body, signed(body));
@@ -180,6 +193,23 @@ describe('the Genesys webhook route', () => {
   it('answers 400 to malformed JSON with a valid signature', async () => {
     const body = '{"id": "g-8", ';
     expect(await post('/connectors/tg/genesys', body, signed(body))).toMatchObject({ status: 400, body: { error: 'Body is not valid JSON' } });
+  });
+
+  it('takes a percent-encoded connector id and a query string, and leaves other methods to the app', async () => {
+    const body = agentMessage('g-9');
+    expect((await post('/connectors/%74g/genesys?from=genesys', body, signed(body))).status).toBe(200);
+    const get = await fetch(`${baseUrl}/connectors/tg/genesys`);
+    expect(get.status).toBe(404);
+    expect((await store.queue('to-platform').counts()).pending).toBe(1);
+  });
+});
+
+describe('the request listener', () => {
+  it('hands every other route to the app', async () => {
+    const health = await fetch(`${baseUrl}/healthz`);
+    expect({ status: health.status, body: await health.json() }).toEqual({ status: 200, body: { status: 'ok' } });
+    const bad = await post('/connectors/%E0%A4%A/genesys', '{}');
+    expect(bad.status).toBe(400);
   });
 });
 

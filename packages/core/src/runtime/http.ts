@@ -2,14 +2,21 @@
  * The HTTP surface (DESIGN §7) as an express 5 app. Body parsing is per route: the Genesys
  * webhook needs the raw bytes for its signature, and platform webhooks (Slack, Telegram) get the
  * request unread so their own verification sees the exact bytes too.
+ *
+ * The Genesys webhook is the hot path (every agent message), and express's own per-request work
+ * (router, request/response set-up) was as large as everything else the route does. So
+ * `createRequestListener` answers that one route with plain node:http before express sees the
+ * request, and hands every other request to the app. The app keeps the same route, so mounting
+ * the app inside another express server behaves the same, only slower.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { SIGNATURE_HEADER } from '../webhook/signature.js';
 import type { MediaUrls } from './media.js';
 import type { ParleyMetrics } from './metrics.js';
 import type { ConnectorSlot } from './slots.js';
-import { readRawBody } from './read-body.js';
+import { BodyReadError, readRawBody } from './read-body.js';
 import type { WebhookIntake } from './webhook-intake.js';
 
 export interface PartReadiness {
@@ -44,21 +51,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res.status(404).json({ error: `Unknown connector "${req.params.id}"` });
   };
 
-  // The hot path: express routes it, the rest is plain node:http (readRawBody, writeJson). Under
-  // load, body-parser and res.json() were a visible share of the host's CPU for this route.
-  app.post('/connectors/:id/genesys', async (req: Request<{ id: string }>, res: Response, next: NextFunction) => {
-    const connectorId = req.params.id;
-    if (!deps.slots.has(connectorId)) return writeJson(res, 404, { error: `Unknown connector "${connectorId}"` });
-    let raw: Buffer;
-    try {
-      raw = await readRawBody(req, deps.bodyLimitBytes);
-    } catch (error) {
-      // BodyReadError carries its status (413, 415, 400); the error handler below answers.
-      return next(error);
-    }
-    const answer = await deps.intake(connectorId, raw, req.headers[SIGNATURE_HEADER]);
-    writeJson(res, answer.status, answer.body);
-  });
+  app.post('/connectors/:id/genesys', (req: Request<{ id: string }>, res: Response) =>
+    answerGenesysWebhook(deps, req.params.id, req, res),
+  );
 
   app.all('/connectors/:id/webhook', knownConnector, (req: Request<{ id: string }>, res: Response, next: NextFunction) => {
     const webhook = deps.slots.get(req.params.id)?.connector.webhook;
@@ -127,8 +122,60 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   return app;
 }
 
+/** `/connectors/<id>/genesys`, with an optional query string; the id is the first group. */
+const GENESYS_WEBHOOK_PATH = /^\/connectors\/([^/?#]+)\/genesys\/?(?:\?.*)?$/;
+
+/**
+ * The server's request listener: the Genesys webhook route answered directly, everything else by
+ * `app` (see the file comment).
+ */
+export function createRequestListener(
+  app: express.Express,
+  deps: Pick<HttpDeps, 'slots' | 'intake' | 'bodyLimitBytes' | 'logger'>,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const match = req.method === 'POST' ? GENESYS_WEBHOOK_PATH.exec(req.url ?? '') : null;
+    const connectorId = match ? decodePathSegment(match[1]!) : undefined;
+    if (connectorId === undefined) return void app(req, res);
+    answerGenesysWebhook(deps, connectorId, req, res).catch((error: unknown) => {
+      deps.logger.error({ err: error }, 'Request failed');
+      if (res.headersSent) return void res.end();
+      writeJson(res, 500, { error: 'Internal error' });
+    });
+  };
+}
+
+/** A path segment as express decodes a route parameter; undefined when it is not valid percent-encoding. */
+function decodePathSegment(segment: string): string | undefined {
+  if (!segment.includes('%')) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Genesys webhook route: read the raw body, hand it to the intake, answer what it says. */
+async function answerGenesysWebhook(
+  deps: Pick<HttpDeps, 'slots' | 'intake' | 'bodyLimitBytes'>,
+  connectorId: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  if (!deps.slots.has(connectorId)) return writeJson(res, 404, { error: `Unknown connector "${connectorId}"` });
+  let raw: Buffer;
+  try {
+    raw = await readRawBody(req, deps.bodyLimitBytes);
+  } catch (error) {
+    if (!(error instanceof BodyReadError)) throw error;
+    return writeJson(res, error.status, { error: error.status === 413 ? 'Body is over the size limit' : error.message });
+  }
+  const answer = await deps.intake(connectorId, raw, req.headers[SIGNATURE_HEADER]);
+  writeJson(res, answer.status, answer.body);
+}
+
 /** Answers with a JSON body, as res.json() would, without express's per-response work. */
-function writeJson(res: Response, status: number, body: unknown): void {
+function writeJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);

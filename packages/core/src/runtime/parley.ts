@@ -3,6 +3,7 @@
  * and the HTTP surface, wired together. The host builds one from parley.yaml; tests and embedders
  * build one directly.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ConnectorContext, ConnectorDefinition } from '../connector.js';
 import { ParleyError, PermanentError } from '../errors.js';
@@ -12,7 +13,7 @@ import type { InboundEvent, ReceiveResult } from '../messages.js';
 import type { JobHandler, QueueName, QueueWorker, Store, WorkerOptions } from '../store/types.js';
 import { createAttachmentDownloader, MAX_ATTACHMENT_BYTES } from './attachments.js';
 import { typingBody, type QueuedButtonResponse, type QueuedInboundMessage } from './genesys-bodies.js';
-import { createHttpApp, type Readiness } from './http.js';
+import { createHttpApp, createRequestListener, type Readiness } from './http.js';
 import { createMediaUrls } from './media.js';
 import { createMetrics, type ParleyMetrics } from './metrics.js';
 import { toGenesysDeadLetter, toGenesysHandler, toPlatformDeadLetter, toPlatformHandler } from './pipelines.js';
@@ -52,8 +53,13 @@ export interface ParleyOptions {
 }
 
 export interface Parley {
-  /** The express app serving DESIGN §7: mount it or listen on it. */
+  /** The express app serving DESIGN §7: mount it in another express app, or listen on it. */
   app: express.Express;
+  /**
+   * The same routes as a node:http request listener, with the Genesys webhook answered before
+   * express (faster): what `http.createServer(parley.listener)` should serve.
+   */
+  listener: (req: IncomingMessage, res: ServerResponse) => void;
   metrics: ParleyMetrics;
   /** Starts the queue workers, then every connector. */
   start(): Promise<void>;
@@ -185,7 +191,7 @@ export function createParley(options: ParleyOptions): Parley {
     return { ready, store: storeReady, genesys: genesysReady, connectors };
   }
 
-  const app = createHttpApp({
+  const httpDeps = {
     slots,
     intake: createWebhookIntake({ slots, toPlatform, links: store.links, metrics, logger }),
     media,
@@ -193,7 +199,9 @@ export function createParley(options: ParleyOptions): Parley {
     readiness,
     bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
     logger,
-  });
+  };
+  const app = createHttpApp(httpDeps);
+  const listener = createRequestListener(app, httpDeps);
 
   metrics.setQueueDepthSource(async () => {
     const depths: Array<{ queue: string; state: string; value: number }> = [];
@@ -205,6 +213,7 @@ export function createParley(options: ParleyOptions): Parley {
 
   return {
     app,
+    listener,
     metrics,
     connector: (id) => slots.get(id),
     readiness,

@@ -143,7 +143,8 @@ async function sendMessage(api: ReferenceApi, context: ConnectorContext, message
     });
   }
   const progressKey = sendProgressKey(message.id);
-  const sentIds = parseIds(await context.store.get(progressKey));
+  // Progress is only kept for messages of several parts: a one-part message has none to read.
+  const sentIds = steps.length > 1 ? parseIds(await context.store.get(progressKey)) : [];
 
   for (const step of steps.slice(sentIds.length)) {
     const sent = await api.sendMessage(await toRequest(chatId, step, context));

@@ -21,9 +21,12 @@ import type { WriteRequest } from './write-batch.js';
  * `lastInsertRowid` say the same for free.
  */
 export const JOB_SQL = {
-  insert: `INSERT INTO jobs (queue, connector_id, conversation_key, dedupe_key, kind, payload, state, attempts, created_at, run_at, updated_at)
-    VALUES (@queue, @connectorId, @conversationKey, @dedupeKey, @kind, @payload, 'pending', 0, @now, @now, @now)
-    ON CONFLICT (queue, dedupe_key) DO NOTHING`,
+  // OR IGNORE, not ON CONFLICT DO NOTHING: with the insert trigger, a statement that may abort
+  // makes SQLite keep a statement journal (a copy of every page it touches) to undo a half-done
+  // statement; OR IGNORE cannot abort, and measured the insert at a third of the time (7 vs 15–21
+  // µs). The only constraint it can meet is the dedupe key: every other column comes from code.
+  insert: `INSERT OR IGNORE INTO jobs (queue, connector_id, conversation_key, dedupe_key, kind, payload, state, attempts, created_at, run_at, updated_at)
+    VALUES (@queue, @connectorId, @conversationKey, @dedupeKey, @kind, @payload, 'pending', 0, @now, @now, @now)`,
   idByDedupeKey: `SELECT id FROM jobs WHERE queue = ? AND dedupe_key = ?`,
   // The due heads' jobs, oldest due first.
   dueJobs: `SELECT jobs.* FROM queue_heads JOIN jobs ON jobs.id = queue_heads.job_id
@@ -107,10 +110,12 @@ export const jobWrites = {
         { sql: 'jobs.insert', mode: 'run', params: { ...job, now } },
         { sql: 'jobs.idByDedupeKey', mode: 'get', params: [job.queue, job.dedupeKey], unlessChanged: 0 },
       ],
-      result: ([inserted, existing]) =>
-        (inserted as RunResult).changes > 0
-          ? { id: (inserted as RunResult).lastInsertRowid, duplicate: false }
-          : { id: (existing as { id: number }).id, duplicate: true },
+      result: ([inserted, existing]) => {
+        if ((inserted as RunResult).changes > 0) return { id: (inserted as RunResult).lastInsertRowid, duplicate: false };
+        // Ignored without a job holding the dedupe key: another constraint refused the row.
+        if (!existing) throw new Error(`The job "${job.dedupeKey}" was refused by the jobs table`);
+        return { id: (existing as { id: number }).id, duplicate: true };
+      },
     };
   },
 
