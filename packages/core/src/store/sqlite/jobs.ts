@@ -28,10 +28,12 @@ export const JOB_SQL = {
   insert: `INSERT OR IGNORE INTO jobs (queue, connector_id, conversation_key, dedupe_key, kind, payload, state, attempts, created_at, run_at, updated_at)
     VALUES (@queue, @connectorId, @conversationKey, @dedupeKey, @kind, @payload, 'pending', 0, @now, @now, @now)`,
   idByDedupeKey: `SELECT id FROM jobs WHERE queue = ? AND dedupe_key = ?`,
-  // The due heads' jobs, oldest due first.
+  // The due heads' jobs, oldest due first. `LIMIT +?`, not `LIMIT ?`: SQLite's planner reads a
+  // plain LIMIT parameter, which makes every new value re-prepare the statement (measured: 22 µs
+  // instead of 5 for a claim that finds nothing, on every claim); the unary plus hides the value.
   dueJobs: `SELECT jobs.* FROM queue_heads JOIN jobs ON jobs.id = queue_heads.job_id
     WHERE queue_heads.queue = ? AND queue_heads.running = 0 AND queue_heads.run_at <= ?
-    ORDER BY queue_heads.run_at, queue_heads.job_id LIMIT ?`,
+    ORDER BY queue_heads.run_at, queue_heads.job_id LIMIT +?`,
   markRunning: `UPDATE jobs SET state = 'running', updated_at = ? WHERE id = ? AND state = 'pending'`,
   complete: `UPDATE jobs SET state = 'done', updated_at = ? WHERE id = ? AND state = 'running'`,
   retry: `UPDATE jobs SET state = 'pending', attempts = attempts + 1, run_at = ?, last_error = ?, updated_at = ?
