@@ -40,6 +40,11 @@ export interface SqliteStoreOptions {
   pruneIntervalMs?: number;
   /** How long a statement waits for another connection's write lock. Default 5 s. */
   busyTimeoutMs?: number;
+  /**
+   * Under load, how long after one write batch went to the writer thread the next one waits, so
+   * that batches grow. Default 3 ms; an idle store sends at once.
+   */
+  minBatchIntervalMs?: number;
 }
 
 /** Counters since the store opened. */
@@ -82,6 +87,9 @@ export interface SqliteStore extends Store {
 const DEFAULT_DONE_RETENTION_MS = 24 * 60 * 60_000;
 const DEFAULT_PRUNE_INTERVAL_MS = 60_000;
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+// Measured on the relay: 3 ms cut commits per second ~2.7× and host CPU per message ~5 %; the
+// webhook answer waits at most that much longer, and only while batches follow each other.
+const DEFAULT_MIN_BATCH_INTERVAL_MS = 3;
 const DEFAULT_DEAD_LIST_LIMIT = 100;
 
 /**
@@ -121,6 +129,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const batcher = createWriteBatcher(
     () => (inMemory ? startInlineWriter(db, WRITE_STATEMENTS) : startWriterThread({ path: options.path, busyTimeoutMs, statements: WRITE_STATEMENTS })),
     logger,
+    { minBatchIntervalMs: options.minBatchIntervalMs ?? DEFAULT_MIN_BATCH_INTERVAL_MS },
   );
   // Every write of the store goes through here, so it is refused once the store is closed.
   const write: Write = (request) => {

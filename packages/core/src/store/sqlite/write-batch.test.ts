@@ -84,3 +84,32 @@ describe('the writer thread', () => {
     expect(readKeys()).toEqual(['a', 'b']);
   });
 });
+
+describe('the batch interval', () => {
+  it('lets writes that follow a batch closely gather into one, and sends after a quiet spell at once', async () => {
+    batcher = createWriteBatcher(
+      () => startWriterThread({ path, busyTimeoutMs: 5_000, statements: KV_WRITE_STATEMENTS }),
+      silentLogger(),
+      { minBatchIntervalMs: 200 },
+    );
+    const firstSentAt = performance.now();
+    await batcher.run(setKey('first'));
+    // Right after a batch: these wait out the interval (counted from when that batch was sent),
+    // so writes requested over several turns share one commit.
+    const gathered = [batcher.run(setKey('a'))];
+    await sleep(20);
+    gathered.push(batcher.run(setKey('b')));
+    await sleep(20);
+    gathered.push(batcher.run(setKey('c')));
+    await Promise.all(gathered);
+    expect(performance.now() - firstSentAt).toBeGreaterThanOrEqual(190);
+    expect(batcher.stats()).toMatchObject({ commits: 2, writes: 4 });
+
+    // Long after the last batch, a write does not wait.
+    await sleep(250);
+    const quietAt = performance.now();
+    await batcher.run(setKey('d'));
+    expect(performance.now() - quietAt).toBeLessThan(150);
+    expect(readKeys()).toEqual(['a', 'b', 'c', 'd', 'first']);
+  });
+});

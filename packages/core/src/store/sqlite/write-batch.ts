@@ -75,12 +75,19 @@ interface Waiting {
 
 /**
  * Creates the batcher; `start` starts its writer (a thread, or inline for an in-memory database),
- * at once and again after a writer thread died.
+ * at once and again after a writer thread died. A batch sent less than `minBatchIntervalMs` after
+ * the previous one waits for the rest of the interval (default 0: no wait).
  */
-export function createWriteBatcher(start: () => WriterThread, logger: Logger): WriteBatcher {
+export function createWriteBatcher(
+  start: () => WriterThread,
+  logger: Logger,
+  options: { minBatchIntervalMs?: number } = {},
+): WriteBatcher {
+  const minBatchIntervalMs = options.minBatchIntervalMs ?? 0;
   let waiting: Waiting[] = [];
   let waitingLast: Waiting[] = [];
-  let scheduled: NodeJS.Immediate | undefined;
+  let scheduled: { cancel(): void } | undefined;
+  let lastSentAt = Number.NEGATIVE_INFINITY;
   // The batch sent and not answered yet.
   let inFlight: Promise<void> | undefined;
   const stats = { commits: 0, writes: 0, failedWrites: 0 };
@@ -100,7 +107,17 @@ export function createWriteBatcher(start: () => WriterThread, logger: Logger): W
   writer = startWriter();
 
   function schedule(): void {
-    if (!inFlight) scheduled ??= setImmediate(send);
+    if (inFlight || scheduled) return;
+    // Batches that follow each other closely wait out the interval, so they grow: fewer commits
+    // for the same writes, each commit being a round trip to the writer thread and an fsync.
+    const wait = lastSentAt + minBatchIntervalMs - performance.now();
+    if (wait >= 0.5) {
+      const timer = setTimeout(send, wait);
+      scheduled = { cancel: () => clearTimeout(timer) };
+    } else {
+      const immediate = setImmediate(send);
+      scheduled = { cancel: () => clearImmediate(immediate) };
+    }
   }
 
   function fail(entry: Waiting, error: unknown): void {
@@ -110,7 +127,7 @@ export function createWriteBatcher(start: () => WriterThread, logger: Logger): W
 
   /** Sends what is waiting as one batch; the next one goes when its reply is in. */
   function send(): Promise<void> | undefined {
-    if (scheduled) clearImmediate(scheduled);
+    scheduled?.cancel();
     scheduled = undefined;
     const entries: Waiting[] = [];
     const programs: (readonly Step[])[] = [];
@@ -128,6 +145,7 @@ export function createWriteBatcher(start: () => WriterThread, logger: Logger): W
     if (entries.length === 0) return undefined;
 
     writer ??= startWriter();
+    lastSentAt = performance.now();
     const sending = writer.run(programs).then(
       (reply) => settle(entries, reply.outcomes, reply.failed),
       (error: unknown) => settle(entries, [], { name: 'Error', message: error instanceof Error ? error.message : String(error) }),
@@ -192,7 +210,7 @@ export function createWriteBatcher(start: () => WriterThread, logger: Logger): W
       writer = undefined;
     },
     async abandon() {
-      if (scheduled) clearImmediate(scheduled);
+      scheduled?.cancel();
       scheduled = undefined;
       waiting = [];
       waitingLast = [];
