@@ -91,6 +91,7 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 // webhook answer waits at most that much longer, and only while batches follow each other.
 const DEFAULT_MIN_BATCH_INTERVAL_MS = 3;
 const DEFAULT_DEAD_LIST_LIMIT = 100;
+const READER_CACHE_KIB = 2048;
 
 /**
  * Opens (creating if needed) a SQLite store, migrates its schema, and makes jobs a crashed process
@@ -333,6 +334,9 @@ function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
     db.pragma('synchronous = FULL');
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('foreign_keys = ON');
+    // This connection only reads point lookups and counts (the writer thread has its own): a
+    // small cache instead of better-sqlite3's 16 MiB. An in-memory database lives in its cache.
+    if (path !== ':memory:' && path !== '') db.pragma(`cache_size = -${READER_CACHE_KIB}`);
     migrate(db);
     return db;
   } catch (error) {
