@@ -5,9 +5,10 @@
 //
 //   node packages/discord/bench/relay.mjs [--quick] [--unlimited]      (after `pnpm build`)
 //
-// 1. Outbound, max: signed webhooks to 1,000 Discord DM customers → host → to-platform queue →
-//    Discord REST (a DM channel opened once per customer, then one POST per message, with nonce)
-//    → the fake.
+// 1. Outbound, max: every customer writes once first (so the connector knows each DM channel
+//    from the gateway, as after a real customer's first message), then signed webhooks to the
+//    1,000 DM customers → host → to-platform queue → Discord REST (one POST per message, with
+//    nonce) → the fake.
 // 2. Inbound, gateway: customer DMs created at the fake → gateway MESSAGE_CREATE → host →
 //    to-genesys queue → the stub.
 // `BENCH_PHASES=outbound` (or `gateway`) runs only that phase.
@@ -43,6 +44,9 @@ await runChannelRelayBench({
   note: `global limit ${globalLimit.toLocaleString('en-US')}/s`,
   outboundMode: 'gateway',
   inboundModes: ['gateway'],
+  // Without it every first reply to a customer opens their DM channel first: a second request
+  // under the global limit.
+  customersWriteFirst: true,
   settings: { globalRequestsPerSecond: globalLimit },
   startPlatform: startDiscord,
 });
