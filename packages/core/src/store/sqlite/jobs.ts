@@ -26,7 +26,7 @@ export const JOB_SQL = {
   // statement; OR IGNORE cannot abort, and measured the insert at a third of the time (7 vs 15–21
   // µs). The only constraint it can meet is the dedupe key: every other column comes from code.
   insert: `INSERT OR IGNORE INTO jobs (queue, connector_id, conversation_key, dedupe_key, kind, payload, state, attempts, created_at, run_at, updated_at)
-    VALUES (@queue, @connectorId, @conversationKey, @dedupeKey, @kind, @payload, 'pending', 0, @now, @now, @now)`,
+    VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
   idByDedupeKey: `SELECT id FROM jobs WHERE queue = ? AND dedupe_key = ?`,
   // The due heads' jobs, oldest due first. `LIMIT +?`, not `LIMIT ?`: SQLite's planner reads a
   // plain LIMIT parameter, which makes every new value re-prepare the statement (measured: 22 µs
@@ -109,7 +109,12 @@ export const jobWrites = {
   insert(job: SerializedJobInput, now: number): WriteRequest<InsertOutcome> {
     return {
       steps: [
-        { sql: 'jobs.insert', mode: 'run', params: { ...job, now } },
+        // Positional: cheaper to send to the writer thread and to bind than named parameters.
+        {
+          sql: 'jobs.insert',
+          mode: 'run',
+          params: [job.queue, job.connectorId, job.conversationKey, job.dedupeKey, job.kind, job.payload, now, now, now],
+        },
         { sql: 'jobs.idByDedupeKey', mode: 'get', params: [job.queue, job.dedupeKey], unlessChanged: 0 },
       ],
       result: ([inserted, existing]) => {
