@@ -22,7 +22,6 @@ export async function loadTools(root) {
  * does not serialise the queue). Ids are 32 hex characters like Genesys's, unique per request.
  */
 export function webhookFactory({ addresses, integrationId, secret, signGenesysBody }) {
-  const nonce = randomBytes(4).toString('hex');
   const ID = '#'.repeat(32);
   const time = new Date().toISOString();
   // Per customer: the body around the two copies of the id, with the text padded to BODY_BYTES.
@@ -54,7 +53,10 @@ export function webhookFactory({ addresses, integrationId, secret, signGenesysBo
   let sequence = 0;
   return function next() {
     sequence += 1;
-    const id = nonce + sequence.toString(16).padStart(24, '0');
+    // Random, like Genesys's message ids (32 hex digits): sequential ids would land every dedupe
+    // key and id link at the end of their indexes and flatter the store (measured 15–30 % less
+    // host CPU per message than with random ids).
+    const id = randomBytes(16).toString('hex');
     const [head, middle, tail] = templates[sequence % templates.length];
     const body = head + id + middle + id + tail;
     return { body, signature: signGenesysBody(body, secret) };
