@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, ParleyError, RetryableError } from '../errors.js';
 import { openStore, sqlitePathFromUrl } from './open.js';
 import { JOB_SQL } from './sqlite/jobs.js';
-import { oldestPendingSql } from './sqlite/schema.js';
+import { MIGRATIONS, oldestPendingSql } from './sqlite/schema.js';
 import { LINK_SQL } from './sqlite/links.js';
 import { createSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
 import type { JobInput, Store } from './types.js';
@@ -471,6 +471,53 @@ describe('links', () => {
   });
 });
 
+describe('link retention and schema upgrade', () => {
+  it('forgets links after the retention', async () => {
+    let clock = 1_700_000_000_000;
+    const store = openAt(dbPath(), { now: () => clock, linkRetentionMs: 60_000 });
+    await store.links.record({ connectorId: 'tg', platformMessageId: 'p-old', genesysMessageId: 'g-old', direction: 'inbound' });
+    clock += 30_000;
+    await store.links.record({ connectorId: 'tg', platformMessageId: 'p-new', genesysMessageId: 'g-new', direction: 'outbound' });
+    clock += 30_001;
+    expect(await store.prune()).toBe(1);
+    expect(await store.links.byGenesysId('tg', 'g-old')).toBeUndefined();
+    expect((await store.links.byPlatformId('tg', 'p-new'))?.genesysMessageId).toBe('g-new');
+  });
+
+  it('keeps the links of a version 2 database through the upgrade, ids still unique', async () => {
+    // A database as the release before link retention left it.
+    const old = new Database(dbPath());
+    old.pragma('journal_mode = WAL');
+    for (const [version, sql] of MIGRATIONS.slice(0, 2).entries()) {
+      old.exec(sql);
+      old.pragma(`user_version = ${version + 1}`);
+    }
+    const insert = old.prepare(
+      `INSERT INTO message_links (connector_id, platform_message_id, genesys_message_id, direction, status, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    insert.run('tg', 'p-1', 'g-1', 'inbound', 'Delivered', 1_000);
+    insert.run('tg', 'p-2', 'g-2', 'outbound', null, 2_000);
+    old.close();
+
+    const store = openAt(dbPath(), { now: () => 3_000 });
+    expect(store.database.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(await store.links.byPlatformId('tg', 'p-1')).toEqual({
+      connectorId: 'tg',
+      platformMessageId: 'p-1',
+      genesysMessageId: 'g-1',
+      direction: 'inbound',
+      status: 'Delivered',
+      createdAt: 1_000,
+    });
+    expect((await store.links.byGenesysId('tg', 'g-2'))?.platformMessageId).toBe('p-2');
+    // The unique keys survived the copy: a new pairing replaces both old links.
+    await store.links.record({ connectorId: 'tg', platformMessageId: 'p-1', genesysMessageId: 'g-2', direction: 'outbound' });
+    expect(await store.links.byPlatformId('tg', 'p-2')).toBeUndefined();
+    expect(await store.links.byGenesysId('tg', 'g-1')).toBeUndefined();
+    expect((await store.links.byGenesysId('tg', 'g-2'))?.platformMessageId).toBe('p-1');
+  });
+});
+
 describe('openStore', () => {
   it('opens an in-memory SQLite store', async () => {
     const store = await openStore('sqlite::memory:');
@@ -550,6 +597,7 @@ describe('the SQLite file', () => {
       [LINK_SQL.byPlatformId, /message_links USING PRIMARY KEY \(connector_id=\? AND platform_message_id=\?\)/],
       [LINK_SQL.byGenesysId, /sqlite_autoindex_message_links_2 \(connector_id=\? AND genesys_message_id=\?\)/],
       [LINK_SQL.setStatus, /sqlite_autoindex_message_links_2 \(connector_id=\? AND genesys_message_id=\?\)/],
+      [LINK_SQL.pruneOld, /message_links USING (COVERING )?INDEX links_by_age \(created_at<\?\)/],
     ];
     for (const [sql, index] of expectations) {
       const names = [...new Set([...sql.matchAll(/@(\w+)/g)].map((match) => match[1] as string))];

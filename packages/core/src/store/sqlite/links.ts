@@ -4,8 +4,8 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { MessageLink, MessageLinks } from '../types.js';
-import type { Write } from './write-batch.js';
-import type { Step } from './writer-thread.js';
+import type { Write, WriteRequest } from './write-batch.js';
+import type { RunResult, Step } from './writer-thread.js';
 
 /**
  * Every statement on `message_links`, exported so a test can check each one is an index lookup.
@@ -24,13 +24,25 @@ export const LINK_SQL = {
   byPlatformId: `SELECT * FROM message_links WHERE connector_id = ? AND platform_message_id = ?`,
   byGenesysId: `SELECT * FROM message_links WHERE connector_id = ? AND genesys_message_id = ?`,
   setStatus: `UPDATE message_links SET status = ? WHERE connector_id = ? AND genesys_message_id = ?`,
+  // Bounded like the job prune, so no batch holds the write lock for long.
+  pruneOld: `DELETE FROM message_links WHERE (connector_id, platform_message_id) IN
+    (SELECT connector_id, platform_message_id FROM message_links WHERE created_at < ? LIMIT +?)`,
 } as const;
 
 /** The statements the writer thread runs for links, by the name steps use. */
 export const LINK_WRITE_STATEMENTS = {
   'links.record': LINK_SQL.record,
   'links.setStatus': LINK_SQL.setStatus,
+  'links.pruneOld': LINK_SQL.pruneOld,
 } as const;
+
+/** Deletes up to `limit` links recorded before `cutoff`, as a write for the store's write batch; resolves with how many. */
+export function pruneOldLinks(cutoff: number, limit: number): WriteRequest<number> {
+  return {
+    steps: [{ sql: 'links.pruneOld', mode: 'run', params: [cutoff, limit] }],
+    result: ([pruned]) => (pruned as RunResult).changes,
+  };
+}
 
 interface LinkRow {
   connector_id: string;

@@ -28,7 +28,7 @@ export function oldestPendingSql(queue: string, key: string): string {
  * updates its conversation's head in the same statement, so no caller can forget it, and the
  * store's writes are single statements that its writer thread runs as they come (store.ts).
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -114,6 +114,10 @@ const MIGRATIONS: readonly string[] = [
       ON CONFLICT (queue, conversation_key) DO UPDATE SET job_id = excluded.job_id, run_at = excluded.run_at
       WHERE queue_heads.running = 0;
   END;
+  `,
+  // Version 3: an age index on message_links, for its retention (links were kept forever).
+  `
+  CREATE INDEX links_by_age ON message_links (created_at);
   `,
 ];
 
