@@ -75,7 +75,7 @@ export interface SqliteStore extends Store {
   readonly kind: 'sqlite';
   /** Counters for tests and diagnostics (e.g. how many write transactions ran). */
   stats(): SqliteStoreStats;
-  /** Deletes done jobs older than the retention and expired kv keys now; resolves with how many rows. */
+  /** Deletes done jobs and links older than their retention and expired kv keys now; resolves with how many rows. */
   prune(): Promise<number>;
   /**
    * Drops the writer thread and closes the connection at once, committing nothing that waits, like
