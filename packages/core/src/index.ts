@@ -11,3 +11,4 @@ export * from './genesys/index.js';
 export * from './store/index.js';
 export * from './runtime/index.js';
 export * from './polling/update-poller.js';
+export * from './text.js';

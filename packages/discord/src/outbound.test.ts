@@ -1,4 +1,4 @@
-import type { OutboundMessage } from '@parley/core';
+import { splitText, type OutboundMessage } from '@parley/core';
 import { ButtonStyle, ComponentType } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,7 +9,6 @@ import {
   payloadButtonsOf,
   parseCustomId,
   planOutbound,
-  splitText,
 } from './outbound.js';
 
 const message = (overrides: Partial<OutboundMessage>): OutboundMessage => ({
@@ -32,7 +31,7 @@ describe('planOutbound', () => {
 
   it('never cuts an emoji in two', () => {
     const text = '😀'.repeat(1500);
-    const parts = splitText(text);
+    const parts = splitText(text, MAX_CONTENT_LENGTH);
     expect(parts.join('')).toBe(text);
     for (const part of parts) expect(part).not.toMatch(/[\ud800-\udbff]$/);
   });

@@ -11,7 +11,7 @@
  *    (postback → button, link → link button).
  */
 import { createHash } from 'node:crypto';
-import type { Card, OutboundAttachment, OutboundMessage } from '@parley/core';
+import { splitText, type Card, type OutboundAttachment, type OutboundMessage } from '@parley/core';
 import {
   ButtonStyle,
   ComponentType,
@@ -53,12 +53,12 @@ export interface OutboundStep {
 
 /** The Discord messages that show `message`, in sending order (see the rules above). */
 export function planOutbound(message: OutboundMessage): OutboundStep[] {
-  const steps: OutboundStep[] = splitText(message.text ?? '').map((content) => ({ content, buttons: [] }));
+  const steps: OutboundStep[] = splitText(message.text ?? '', MAX_CONTENT_LENGTH).map((content) => ({ content, buttons: [] }));
 
   for (const attachment of message.attachments) {
     if (attachment.mediaType === 'Link') {
       const text = attachment.text ? `${attachment.text}\n${attachment.url}` : attachment.url;
-      steps.push(...splitText(text).map((content) => ({ content, buttons: [] })));
+      steps.push(...splitText(text, MAX_CONTENT_LENGTH).map((content) => ({ content, buttons: [] })));
     } else {
       const caption = attachment.text?.slice(0, MAX_CONTENT_LENGTH);
       steps.push({ attachment, ...(caption ? { content: caption } : {}), buttons: [] });
@@ -161,32 +161,6 @@ function buttonOf(button: StepButton, nonce: string, index: number, type: Outbou
     label,
     custom_id: customIdOf(nonce, index, button.payload ?? button.text),
   };
-}
-
-/**
- * Splits `text` into parts of at most `maxLength` characters, in order. It cuts at the last line
- * break, else the last space, in the second half of a part, so words stay whole where possible;
- * it never cuts a surrogate pair (an emoji) in two.
- */
-export function splitText(text: string, maxLength = MAX_CONTENT_LENGTH): string[] {
-  const parts: string[] = [];
-  let rest = text;
-  while (rest.length > maxLength) {
-    const separator = [rest.lastIndexOf('\n', maxLength), rest.lastIndexOf(' ', maxLength)].find(
-      (index) => index >= maxLength / 2,
-    );
-    let cut = separator ?? maxLength;
-    if (separator === undefined && isHighSurrogate(rest.charCodeAt(cut - 1))) cut -= 1;
-    parts.push(rest.slice(0, cut));
-    // The separator itself is dropped: it would only start the next part with a blank.
-    rest = rest.slice(separator === undefined ? cut : cut + 1);
-  }
-  if (rest.length > 0) parts.push(rest);
-  return parts;
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
 }
 
 function truncate(text: string, maxLength: number): string {

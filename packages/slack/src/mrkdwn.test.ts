@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { escapeMrkdwn, referencedIds, splitEscaped, splitText, toPlainText } from './mrkdwn.js';
+import { splitText } from '@parley/core';
+import { escapeMrkdwn, referencedIds, splitEscaped, toPlainText } from './mrkdwn.js';
 
 const names = {
   user: (id: string) => ({ U1: 'Ada Lovelace', UBOT: 'parley' })[id],

@@ -8,6 +8,7 @@
  * Outbound, agent text is escaped so that `<`, `>` and `&` show as typed and an agent cannot
  * ping `@channel` or forge a link by accident: https://docs.slack.dev/messaging/formatting-message-text#escaping
  */
+import { splitText } from '@parley/core';
 
 /** Slack's control sequences: `<…>` with no line break inside. */
 const CONTROL = /<([^<>\n]+)>/g;
@@ -81,7 +82,7 @@ export function escapeMrkdwn(text: string): string {
 
 /**
  * Splits agent text into escaped mrkdwn parts of at most `maxLength` characters each, as Slack
- * counts them (after escaping). Parts are cut as {@link splitText} cuts.
+ * counts them (after escaping). Parts are cut as core's `splitText` cuts.
  */
 export function splitEscaped(text: string, maxLength: number): string[] {
   return splitText(text, maxLength).flatMap((part) => {
@@ -98,28 +99,3 @@ export function splitEscaped(text: string, maxLength: number): string[] {
   });
 }
 
-/**
- * Splits `text` into parts of at most `maxLength` characters, in order. It cuts at the last line
- * break, else the last space, in the second half of a part, so words stay whole where possible;
- * it never cuts a surrogate pair (an emoji) in two.
- */
-export function splitText(text: string, maxLength: number): string[] {
-  const parts: string[] = [];
-  let rest = text;
-  while (rest.length > maxLength) {
-    const separator = [rest.lastIndexOf('\n', maxLength), rest.lastIndexOf(' ', maxLength)].find(
-      (index) => index >= maxLength / 2,
-    );
-    let cut = separator ?? maxLength;
-    if (separator === undefined && isHighSurrogate(rest.charCodeAt(cut - 1))) cut -= 1;
-    parts.push(rest.slice(0, cut));
-    // The separator itself is dropped: it would only start the next part with a blank.
-    rest = rest.slice(separator === undefined ? cut : cut + 1);
-  }
-  if (rest.length > 0) parts.push(rest);
-  return parts;
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
-}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OutboundMessage } from '@parley/core';
-import { callbackDataFor, planOutbound, splitText, toReplyMarkup, TEXT_LIMIT } from './outbound.js';
+import { splitText } from '@parley/core';
+import { callbackDataFor, planOutbound, toReplyMarkup, TEXT_LIMIT } from './outbound.js';
 
 const message = (parts: Partial<OutboundMessage>): OutboundMessage => ({
   id: 'g1',
@@ -13,13 +14,13 @@ const message = (parts: Partial<OutboundMessage>): OutboundMessage => ({
 
 describe('splitText', () => {
   it('keeps text within the limit as one part', () => {
-    expect(splitText('x'.repeat(TEXT_LIMIT))).toEqual(['x'.repeat(TEXT_LIMIT)]);
+    expect(splitText('x'.repeat(TEXT_LIMIT), TEXT_LIMIT)).toEqual(['x'.repeat(TEXT_LIMIT)]);
   });
 
   it('cuts at a line break or space in the second half, and never inside an emoji', () => {
-    expect(splitText(`${'a'.repeat(3000)}\n${'b'.repeat(2000)}`)).toEqual(['a'.repeat(3000), 'b'.repeat(2000)]);
+    expect(splitText(`${'a'.repeat(3000)}\n${'b'.repeat(2000)}`, TEXT_LIMIT)).toEqual(['a'.repeat(3000), 'b'.repeat(2000)]);
     const emojis = '😀'.repeat(3000); // 6000 UTF-16 units, no spaces
-    const parts = splitText(emojis);
+    const parts = splitText(emojis, TEXT_LIMIT);
     expect(parts.join('')).toBe(emojis);
     expect(parts.every((part) => part.length <= TEXT_LIMIT && !/^[\uDC00-\uDFFF]/.test(part))).toBe(true);
   });

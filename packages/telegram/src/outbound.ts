@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { InlineKeyboardMarkup, ReplyKeyboardMarkup } from 'grammy/types';
-import type { Card, OutboundAttachment, OutboundMessage, QuickReply } from '@parley/core';
+import { splitText, type Card, type OutboundAttachment, type OutboundMessage, type QuickReply } from '@parley/core';
 
 /** Telegram's longest message text. */
 export const TEXT_LIMIT = 4096;
@@ -42,18 +42,18 @@ export interface OutboundStep {
 
 /** The Telegram messages that show `message`, in sending order (see the rules above). */
 export function planOutbound(message: OutboundMessage, quickReplyStyle: 'inline' | 'keyboard' = 'inline'): OutboundStep[] {
-  const steps: OutboundStep[] = splitText(message.text ?? '').map((text) => ({ text }));
+  const steps: OutboundStep[] = splitText(message.text ?? '', TEXT_LIMIT).map((text) => ({ text }));
 
   for (const attachment of message.attachments) {
     if (attachment.mediaType === 'Link') {
       const text = attachment.text ? `${attachment.text}\n${attachment.url}` : attachment.url;
-      steps.push(...splitText(text).map((part) => ({ text: part })));
+      steps.push(...splitText(text, TEXT_LIMIT).map((part) => ({ text: part })));
       continue;
     }
     const caption = attachment.text?.trim();
     if (caption && caption.length > CAPTION_LIMIT) {
       // Too long to sit under the file: it goes first, as text.
-      steps.push(...splitText(caption).map((part) => ({ text: part })), { attachment });
+      steps.push(...splitText(caption, TEXT_LIMIT).map((part) => ({ text: part })), { attachment });
     } else {
       steps.push({ attachment, ...(caption ? { text: caption } : {}) });
     }
@@ -143,28 +143,3 @@ export function toReplyMarkup(markup: PlannedMarkup): InlineKeyboardMarkup | Rep
   };
 }
 
-/**
- * Splits `text` into parts of at most `maxLength` characters, in order. It cuts at the last line
- * break, else the last space, in the second half of a part, so words stay whole where possible;
- * it never cuts a surrogate pair (an emoji) in two.
- */
-export function splitText(text: string, maxLength = TEXT_LIMIT): string[] {
-  const parts: string[] = [];
-  let rest = text;
-  while (rest.length > maxLength) {
-    const separator = [rest.lastIndexOf('\n', maxLength), rest.lastIndexOf(' ', maxLength)].find(
-      (index) => index >= maxLength / 2,
-    );
-    let cut = separator ?? maxLength;
-    if (separator === undefined && isHighSurrogate(rest.charCodeAt(cut - 1))) cut -= 1;
-    parts.push(rest.slice(0, cut));
-    // The separator itself is dropped: it would only start the next part with a blank.
-    rest = rest.slice(separator === undefined ? cut : cut + 1);
-  }
-  if (rest.trim().length > 0) parts.push(rest);
-  return parts;
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
-}

@@ -10,7 +10,7 @@
  * 4. one message per card: title and description, actions as buttons (postback → callback
  *    button, link → URL button).
  */
-import type { Card, OutboundAttachment, OutboundMessage } from '@parley/core';
+import { splitText, type Card, type OutboundAttachment, type OutboundMessage } from '@parley/core';
 import type { PlatformButton } from './protocol.js';
 
 /** Below the platform's 4096 so a part never hits the limit after any trimming or markup. */
@@ -28,7 +28,7 @@ export interface OutboundStep {
 
 /** The platform messages that show `message`, in sending order (see the rules above). */
 export function planOutbound(message: OutboundMessage): OutboundStep[] {
-  const steps: OutboundStep[] = splitText(message.text ?? '').map((text) => ({ text, buttons: [] }));
+  const steps: OutboundStep[] = splitText(message.text ?? '', TEXT_PART_LENGTH).map((text) => ({ text, buttons: [] }));
 
   for (const attachment of message.attachments) {
     if (attachment.mediaType === 'Link') {
@@ -64,28 +64,3 @@ function cardStep(card: Card): OutboundStep {
   return { text, buttons, ...(hasPayloads ? { buttonType: 'Button' as const } : {}) };
 }
 
-/**
- * Splits `text` into parts of at most `maxLength` characters, in order. It cuts at the last line
- * break, else the last space, in the second half of a part, so words stay whole where possible;
- * it never cuts a surrogate pair (an emoji) in two.
- */
-export function splitText(text: string, maxLength = TEXT_PART_LENGTH): string[] {
-  const parts: string[] = [];
-  let rest = text;
-  while (rest.length > maxLength) {
-    const separator = [rest.lastIndexOf('\n', maxLength), rest.lastIndexOf(' ', maxLength)].find(
-      (index) => index >= maxLength / 2,
-    );
-    let cut = separator ?? maxLength;
-    if (separator === undefined && isHighSurrogate(rest.charCodeAt(cut - 1))) cut -= 1;
-    parts.push(rest.slice(0, cut));
-    // The separator itself is dropped: it would only start the next part with a blank.
-    rest = rest.slice(separator === undefined ? cut : cut + 1);
-  }
-  if (rest.length > 0) parts.push(rest);
-  return parts;
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
-}
