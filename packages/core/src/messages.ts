@@ -8,6 +8,15 @@ import type { GenesysReasonCode } from './errors.js';
 /** Open Messaging media types. */
 export type MediaType = 'Image' | 'Video' | 'Audio' | 'File';
 
+/** The Open Messaging media type of a MIME type: anything not a picture, film or sound is a File. */
+export function mediaTypeOf(mime: string | undefined): MediaType {
+  const family = mime?.split('/')[0]?.toLowerCase();
+  if (family === 'image') return 'Image';
+  if (family === 'video') return 'Video';
+  if (family === 'audio') return 'Audio';
+  return 'File';
+}
+
 /**
  * The customer as Genesys sees them. `id` is the platform address that routes a reply back
  * with no lookup (DESIGN §4), e.g. `tg:123456`, `slack:T1:C1:1700000000.0001`, `discord:dm:42`.

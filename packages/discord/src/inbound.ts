@@ -3,7 +3,7 @@
  * discord.js structures: no I/O, so every mapping rule is visible in one place. The same mapping
  * serves messages from the gateway and messages fetched from the channel history (catch-up).
  */
-import { markEdited } from '@parley/core';
+import { markEdited, mediaTypeOf } from '@parley/core';
 import type {
   Customer,
   InboundAttachment,
@@ -11,7 +11,6 @@ import type {
   InboundMessage,
   InboundTyping,
   MediaPublisher,
-  MediaType,
 } from '@parley/core';
 import type { Attachment, Embed, Message, PartialUser, User } from 'discord.js';
 import type { Place } from './addresses.js';
@@ -38,15 +37,6 @@ export function toCustomer(customerId: string, user: User | PartialUser, display
   // A partial user (typing from an uncached DM) may have no name yet: the id still tells them apart.
   const nickname = displayName ?? user.displayName ?? user.id;
   return { id: customerId, nickname, ...(image ? { image } : {}) };
-}
-
-/** Open Messaging knows four media types; anything that is not picture, film or sound is a File. */
-export function mediaTypeOf(mime: string): MediaType {
-  const family = mime.split('/')[0]?.toLowerCase();
-  if (family === 'image') return 'Image';
-  if (family === 'video') return 'Video';
-  if (family === 'audio') return 'Audio';
-  return 'File';
 }
 
 /**

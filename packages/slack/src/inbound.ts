@@ -3,14 +3,13 @@
  * in one place and testable on its own. `listeners.ts` gathers what they need (profiles, channel
  * names) and hands the result to core.
  */
-import { markEdited } from '@parley/core';
+import { markEdited, mediaTypeOf } from '@parley/core';
 import type {
   Customer,
   InboundAttachment,
   InboundButtonResponse,
   InboundMessage,
   MediaPublisher,
-  MediaType,
 } from '@parley/core';
 import type { ConversationPolicy, EventRules } from './options.js';
 import type { BlockActionsPayload, SlackConversation, SlackFile, SlackMessage, SlackUser } from './protocol.js';
@@ -164,15 +163,6 @@ export function customAttributesOf(input: {
     ...(input.conversation?.is_ext_shared ? { slackConnect: 'true' } : {}),
     slackUserId: input.userId,
   };
-}
-
-/** Open Messaging knows four media types; anything that is not picture, film or sound is a File. */
-export function mediaTypeOf(mime: string): MediaType {
-  const family = mime.split('/')[0]?.toLowerCase();
-  if (family === 'image') return 'Image';
-  if (family === 'video') return 'Video';
-  if (family === 'audio') return 'Audio';
-  return 'File';
 }
 
 /**

@@ -3,7 +3,7 @@
  * visible in one place and testable on its own.
  */
 import { createHash } from 'node:crypto';
-import { markEdited } from '@parley/core';
+import { markEdited, mediaTypeOf } from '@parley/core';
 import type { CallbackQuery, Chat, Message, MessageEntity, User } from 'grammy/types';
 import type {
   Customer,
@@ -11,7 +11,6 @@ import type {
   InboundButtonResponse,
   InboundMessage,
   MediaPublisher,
-  MediaType,
 } from '@parley/core';
 import type { TelegramChatType, TelegramGroupPolicy } from './options.js';
 
@@ -124,15 +123,6 @@ function customAttributesOf(chat: Chat, from: User | undefined): Record<string, 
     if (title) attributes['telegramChatTitle'] = title;
   }
   return Object.keys(attributes).length > 0 ? attributes : undefined;
-}
-
-/** Open Messaging knows four media types; anything that is not picture, film or sound is a File. */
-export function mediaTypeOf(mime: string): MediaType {
-  const family = mime.split('/')[0]?.toLowerCase();
-  if (family === 'image') return 'Image';
-  if (family === 'video') return 'Video';
-  if (family === 'audio') return 'Audio';
-  return 'File';
 }
 
 /**

@@ -3,7 +3,7 @@
  * Quick replies, cards, carousels and templates are flattened into one shape here, so every
  * connector maps the same thing to its native controls.
  */
-import type { Card, CardAction, MediaType, OutboundAttachment, OutboundMessage, QuickReply } from '../messages.js';
+import { mediaTypeOf, type Card, type CardAction, type OutboundAttachment, type OutboundMessage, type QuickReply } from '../messages.js';
 import type { GenesysAttachment, GenesysCard, GenesysCardAction, GenesysTemplate } from './content.js';
 import type { GenesysTextWebhook } from './webhook.js';
 
@@ -148,13 +148,6 @@ function substituteParameters(text: string, parameters: ReadonlyArray<{ name?: s
     const position = /^\d+$/.test(key) ? parameters[Number(key) - 1] : undefined;
     return position ? position.text : placeholder;
   });
-}
-
-function mediaTypeOf(mime: string | undefined): MediaType {
-  if (mime?.startsWith('image/')) return 'Image';
-  if (mime?.startsWith('video/')) return 'Video';
-  if (mime?.startsWith('audio/')) return 'Audio';
-  return 'File';
 }
 
 /** Adds a `label: target` line per link, skipping targets the text already shows. */

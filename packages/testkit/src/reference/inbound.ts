@@ -2,14 +2,8 @@
  * Platform updates → Parley inbound events. Pure functions: no I/O, so every mapping rule is
  * visible in one place and testable on its own.
  */
-import type {
-  Customer,
-  InboundButtonResponse,
-  InboundMessage,
-  InboundTyping,
-  MediaPublisher,
-  MediaType,
-} from '@parley/core';
+import { mediaTypeOf } from '@parley/core';
+import type { Customer, InboundButtonResponse, InboundMessage, InboundTyping, MediaPublisher } from '@parley/core';
 import type { ButtonPressPayload, MessageUpdatePayload, PlatformChat, PlatformUser, TypingPayload } from './protocol.js';
 
 /**
@@ -46,15 +40,6 @@ export function toCustomer(chat: PlatformChat, from: PlatformUser): Customer {
     ...(from.firstName ? { firstName: from.firstName } : {}),
     ...(from.lastName ? { lastName: from.lastName } : {}),
   };
-}
-
-/** Open Messaging knows four media types; anything that is not picture, film or sound is a File. */
-export function mediaTypeOf(mime: string): MediaType {
-  const family = mime.split('/')[0]?.toLowerCase();
-  if (family === 'image') return 'Image';
-  if (family === 'video') return 'Video';
-  if (family === 'audio') return 'Audio';
-  return 'File';
 }
 
 function customAttributesOf(from: PlatformUser): Record<string, string> | undefined {
