@@ -12,3 +12,4 @@ export * from './store/index.js';
 export * from './runtime/index.js';
 export * from './polling/update-poller.js';
 export * from './text.js';
+export * from './send-progress.js';

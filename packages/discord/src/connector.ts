@@ -10,6 +10,7 @@
  */
 import {
   defineConnector,
+  loadSendProgress,
   PermanentError,
   type Connector,
   type ConnectorCapabilities,
@@ -59,15 +60,12 @@ export const discordCapabilities: ConnectorCapabilities = {
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** A customer may press a button days after it was sent. */
 const BUTTON_ORIGIN_TTL_MS = 30 * DAY_MS;
-/** Long enough to cover every retry of one delivery. */
-const SEND_PROGRESS_TTL_MS = DAY_MS;
 /** Channels fetching their history at once after a restart: leaves REST budget for live sends. */
 const CATCH_UP_CONCURRENCY = 4;
 const MAX_THREAD_NAME_LENGTH = 100;
 
 /** Keyed by the nonce of the message with the buttons: known, and stored, before it is sent. */
 const buttonOriginKey = (nonce: string) => `button-origin:${nonce}`;
-const sendProgressKey = (genesysMessageId: string) => `send-progress:${genesysMessageId}`;
 const supportThreadKey = (channelId: string, userId: string) => `support-thread:${channelId}:${userId}`;
 
 /**
@@ -354,11 +352,9 @@ async function sendMessage(api: DiscordApi, context: ConnectorContext, message: 
       reasonCode: 'InvalidMessageStructure',
     });
   }
-  const progressKey = sendProgressKey(message.id);
-  const sentIds = parseIds(await context.store.get(progressKey));
-
-  for (const step of steps.slice(sentIds.length)) {
-    const nonce = nonceOf(message.id, sentIds.length);
+  const progress = await loadSendProgress(context.store, message.id, steps.length);
+  for (const step of steps.slice(progress.sent.length)) {
+    const nonce = nonceOf(message.id, progress.sent.length);
     const file = step.attachment ? await context.downloadAttachment(step.attachment) : undefined;
     if (step.buttonType) {
       // Before the send: a press can arrive as soon as the customer sees the buttons.
@@ -370,10 +366,9 @@ async function sendMessage(api: DiscordApi, context: ConnectorContext, message: 
       await context.store.set(buttonOriginKey(nonce), JSON.stringify(origin), { ttlMs: BUTTON_ORIGIN_TTL_MS });
     }
     const sent = await api.sendMessage(channelId, messageBodyOf(step, nonce, file?.filename), file);
-    sentIds.push(sent.id);
-    if (steps.length > 1) await context.store.set(progressKey, JSON.stringify(sentIds), { ttlMs: SEND_PROGRESS_TTL_MS });
+    await progress.record(sent.id);
   }
-  return { platformMessageId: sentIds[0]!, platformMessageIds: sentIds };
+  return progress.result();
 }
 
 /** The Discord channel an agent message to `customerId` is posted in. */
@@ -402,12 +397,3 @@ function parseOrigin(raw: string | undefined): ButtonOrigin | undefined {
   }
 }
 
-function parseIds(raw: string | undefined): string[] {
-  if (!raw) return [];
-  try {
-    const value: unknown = JSON.parse(raw);
-    return Array.isArray(value) ? value.filter((id): id is string => typeof id === 'string') : [];
-  } catch {
-    return [];
-  }
-}

@@ -13,6 +13,7 @@
 import { App } from '@slack/bolt';
 import {
   defineConnector,
+  loadSendProgress,
   PermanentError,
   type Connector,
   type ConnectorCapabilities,
@@ -49,10 +50,6 @@ export const slackCapabilities: ConnectorCapabilities = {
 
 /** Slack's events are small; anything near this is not from Slack. */
 const WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024;
-/** Long enough to cover every retry of one delivery. */
-const SEND_PROGRESS_TTL_MS = 24 * 60 * 60 * 1000;
-
-const sendProgressKey = (genesysMessageId: string) => `send-progress:${genesysMessageId}`;
 
 /**
  * The Slack connector definition, loaded by the host with `use: "@parley/connector-slack"`.
@@ -216,14 +213,11 @@ async function sendMessage(deps: SendDeps, message: OutboundMessage): Promise<Se
     // The customer's replies in this thread now reach the agent without a mention.
     await deps.threads.markActive(channel, address.threadTs);
   }
-  const progressKey = sendProgressKey(message.id);
-  const sentIds = parseIds(await context.store.get(progressKey));
-
-  for (const step of steps.slice(sentIds.length)) {
-    sentIds.push(await sendStep(deps, channel, address, step));
-    if (steps.length > 1) await context.store.set(progressKey, JSON.stringify(sentIds), { ttlMs: SEND_PROGRESS_TTL_MS });
+  const progress = await loadSendProgress(context.store, message.id, steps.length);
+  for (const step of steps.slice(progress.sent.length)) {
+    await progress.record(await sendStep(deps, channel, address, step));
   }
-  return { platformMessageId: sentIds[0]!, platformMessageIds: sentIds };
+  return progress.result();
 }
 
 async function sendStep(deps: SendDeps, channel: string, address: SlackAddress, step: OutboundStep): Promise<string> {
@@ -253,12 +247,3 @@ function addressOrFail(customerId: string): SlackAddress {
   return address;
 }
 
-function parseIds(raw: string | undefined): string[] {
-  if (!raw) return [];
-  try {
-    const value: unknown = JSON.parse(raw);
-    return Array.isArray(value) ? value.filter((id): id is string => typeof id === 'string') : [];
-  } catch {
-    return [];
-  }
-}

@@ -13,6 +13,7 @@ import type { Message, Update } from 'grammy/types';
 import {
   createUpdatePoller,
   defineConnector,
+  loadSendProgress,
   PermanentError,
   queueBackoffDelay,
   RetryableError,
@@ -57,8 +58,6 @@ export const telegramCapabilities: ConnectorCapabilities = {
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** A customer may press a button days after it was sent. */
 const BUTTON_ORIGIN_TTL_MS = 30 * DAY_MS;
-/** Long enough to cover every retry of one delivery. */
-const SEND_PROGRESS_TTL_MS = DAY_MS;
 /** An agent answering a group message a week later should not quote it any more. */
 const LAST_MESSAGE_TTL_MS = 7 * DAY_MS;
 /** How long the webhook waits for an update to be queued before Telegram must deliver it again. */
@@ -73,7 +72,6 @@ interface Lifecycle {
 }
 
 const buttonOriginKey = (chatId: number, botMessageId: number) => `button-origin:${chatId}:${botMessageId}`;
-const sendProgressKey = (genesysMessageId: string) => `send-progress:${genesysMessageId}`;
 const keyboardKey = (customerId: string) => `keyboard:${customerId}`;
 const lastMessageKey = (customerId: string) => `last-message:${customerId}`;
 
@@ -303,13 +301,12 @@ async function sendMessage(
       reasonCode: 'InvalidMessageStructure',
     });
   }
-  const progressKey = sendProgressKey(message.id);
-  const sentIds = parseJson<string[]>(await store.get(progressKey), isStringArray) ?? [];
+  const progress = await loadSendProgress(store, message.id, steps.length);
   // Group chats have negative ids: there the first part replies to the customer's last message.
-  const replyTo = address.chatId < 0 && sentIds.length === 0 ? Number(await store.get(lastMessageKey(message.to))) : NaN;
+  const replyTo = address.chatId < 0 && progress.sent.length === 0 ? Number(await store.get(lastMessageKey(message.to))) : NaN;
 
   for (const [index, step] of steps.entries()) {
-    if (index < sentIds.length) continue;
+    if (index < progress.sent.length) continue;
     const extras: SendExtras = {
       ...(step.markup ? { reply_markup: toReplyMarkup(step.markup) } : {}),
       ...(index === 0 && Number.isSafeInteger(replyTo)
@@ -318,10 +315,9 @@ async function sendMessage(
     };
     const sent = await sendStep(api, context, address.chatId, step, extras);
     await rememberButtons(store, message, address, step, sent.message_id);
-    sentIds.push(platformMessageIdOf(address.chatId, sent.message_id));
-    if (steps.length > 1) await store.set(progressKey, JSON.stringify(sentIds), { ttlMs: SEND_PROGRESS_TTL_MS });
+    await progress.record(platformMessageIdOf(address.chatId, sent.message_id));
   }
-  return { platformMessageId: sentIds[0]!, platformMessageIds: sentIds };
+  return progress.result();
 }
 
 async function sendStep(
@@ -438,10 +434,6 @@ function isPendingKeyboard(value: unknown): value is PendingKeyboard {
     typeof (value as PendingKeyboard).genesysMessageId === 'string' &&
     Array.isArray((value as PendingKeyboard).buttons)
   );
-}
-
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
 /** A stored JSON value, or undefined when it is missing or not what `guard` expects. */

@@ -10,6 +10,7 @@
 import {
   createUpdatePoller,
   defineConnector,
+  loadSendProgress,
   PermanentError,
   type Connector,
   type ConnectorCapabilities,
@@ -44,11 +45,8 @@ export const referenceCapabilities: ConnectorCapabilities = {
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** A customer may press a button days after it was sent. */
 const BUTTON_ORIGIN_TTL_MS = 30 * DAY_MS;
-/** Long enough to cover every retry of one delivery. */
-const SEND_PROGRESS_TTL_MS = DAY_MS;
 
 const buttonOriginKey = (chatId: string, botMessageId: number) => `button-origin:${chatId}:${botMessageId}`;
-const sendProgressKey = (genesysMessageId: string) => `send-progress:${genesysMessageId}`;
 
 /**
  * The reference connector definition, loaded by the host with `use: "@parley/testkit"` style
@@ -142,20 +140,16 @@ async function sendMessage(api: ReferenceApi, context: ConnectorContext, message
       reasonCode: 'InvalidMessageStructure',
     });
   }
-  const progressKey = sendProgressKey(message.id);
-  // Progress is only kept for messages of several parts: a one-part message has none to read.
-  const sentIds = steps.length > 1 ? parseIds(await context.store.get(progressKey)) : [];
-
-  for (const step of steps.slice(sentIds.length)) {
+  const progress = await loadSendProgress(context.store, message.id, steps.length);
+  for (const step of steps.slice(progress.sent.length)) {
     const sent = await api.sendMessage(await toRequest(chatId, step, context));
     if (step.buttonType) {
       const origin: ButtonOrigin = { genesysMessageId: message.id, type: step.buttonType };
       await context.store.set(buttonOriginKey(chatId, sent.id), JSON.stringify(origin), { ttlMs: BUTTON_ORIGIN_TTL_MS });
     }
-    sentIds.push(platformMessageIdOf(chatId, sent.id));
-    if (steps.length > 1) await context.store.set(progressKey, JSON.stringify(sentIds), { ttlMs: SEND_PROGRESS_TTL_MS });
+    await progress.record(platformMessageIdOf(chatId, sent.id));
   }
-  return { platformMessageId: sentIds[0]!, platformMessageIds: sentIds };
+  return progress.result();
 }
 
 async function toRequest(chatId: string, step: OutboundStep, context: ConnectorContext): Promise<SendMessageRequest> {
@@ -198,12 +192,3 @@ function parseOrigin(raw: string | undefined): ButtonOrigin | undefined {
   }
 }
 
-function parseIds(raw: string | undefined): string[] {
-  if (!raw) return [];
-  try {
-    const value: unknown = JSON.parse(raw);
-    return Array.isArray(value) ? value.filter((id): id is string => typeof id === 'string') : [];
-  } catch {
-    return [];
-  }
-}
