@@ -81,17 +81,24 @@ describe('Slack over http (Events API)', () => {
   });
 
   it('reaches Genesys once when Slack retries an event it thinks timed out', async () => {
-    // Slack gives up waiting after 300 ms here, while the first attempt waits 600 ms for users.info.
-    pipeline = await startSlackPipeline({ fake: { ackTimeoutMs: 300, retryDelaysMs: [0, 50, 50] }, options: { lookupTimeoutMs: 2000 } });
+    // Slack gives up waiting after 300 ms here, while the first attempt waits 1 s for users.info: a
+    // margin wide enough that a busy machine (late timers) cannot make the slow answer look fast.
+    // The last retry comes after that answer, so one attempt is acknowledged.
+    pipeline = await startSlackPipeline({
+      fake: { ackTimeoutMs: 300, retryDelaysMs: [0, 50, 50, 500] },
+      options: { lookupTimeoutMs: 3000 },
+    });
     const { h, fake } = pipeline;
     const { user, dm, customerId } = await dmCustomer(pipeline);
-    fake.failNext({ method: 'users.info', delayMs: 600 });
+    fake.failNext({ method: 'users.info', delayMs: 1000 });
 
     const posted = await fake.post({ user: user.id, channel: dm.id, text: 'are you there?' });
     const [delivery] = posted.deliveries;
     expect(delivery!.attempts[0]).toMatchObject({ retryNum: 0, error: 'http_timeout' });
     expect(delivery!.acked).toBe(true);
     expect(delivery!.attempts.length).toBeGreaterThan(1);
+    // The first attempt is still waiting for users.info: let it finish before the next message.
+    await waitForText(h, customerId, 'are you there?');
 
     await fake.post({ user: user.id, channel: dm.id, text: 'the next message' });
     await waitForText(h, customerId, 'the next message');
