@@ -112,18 +112,23 @@ export class EventSender {
     const timestamp = input.timestamp ?? Math.floor(Date.now() / 1000);
     const signature =
       input.signature === undefined ? signSlackRequest(input.secret ?? this.#options.signingSecret, timestamp, input.body) : input.signature;
-    const response = await request(url, {
-      method: 'POST',
-      dispatcher: this.#agent,
-      headers: {
-        'content-type': input.contentType ?? 'application/json',
-        ...(signature !== null ? { 'x-slack-signature': signature, 'x-slack-request-timestamp': String(timestamp) } : {}),
-        ...input.headers,
-      },
-      body: input.body,
-      signal: AbortSignal.any([this.#options.signal, AbortSignal.timeout(this.#options.ackTimeoutMs)]),
-    });
-    return { status: response.statusCode, body: await response.body.text() };
+    const timeout = deadline(this.#options.ackTimeoutMs, this.#options.signal);
+    try {
+      const response = await request(url, {
+        method: 'POST',
+        dispatcher: this.#agent,
+        headers: {
+          'content-type': input.contentType ?? 'application/json',
+          ...(signature !== null ? { 'x-slack-signature': signature, 'x-slack-request-timestamp': String(timestamp) } : {}),
+          ...input.headers,
+        },
+        body: input.body,
+        signal: timeout.signal,
+      });
+      return { status: response.statusCode, body: await response.body.text() };
+    } finally {
+      timeout.clear();
+    }
   }
 
   async close(): Promise<void> {
@@ -260,12 +265,13 @@ export class SocketModeServer {
     if (!ws) return { acked: false, error: 'no_connection' };
     const acked = new Promise<unknown>((resolve) => this.#acks.set(envelope.envelope_id, resolve));
     ws.send(JSON.stringify(envelope));
-    const timeout = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+    const timeout = deadline(timeoutMs, signal);
     const gone = new Promise<typeof TIMED_OUT>((resolve) => {
-      if (timeout.aborted) resolve(TIMED_OUT);
-      timeout.addEventListener('abort', () => resolve(TIMED_OUT), { once: true });
+      if (timeout.signal.aborted) resolve(TIMED_OUT);
+      timeout.signal.addEventListener('abort', () => resolve(TIMED_OUT), { once: true });
     });
     const answer = await Promise.race([acked, gone]);
+    timeout.clear();
     this.#acks.delete(envelope.envelope_id);
     return answer === TIMED_OUT ? { acked: false, error: 'timeout' } : { acked: true, payload: answer };
   }
@@ -326,3 +332,24 @@ export class SocketModeServer {
 }
 
 const TIMED_OUT = Symbol('timed out');
+
+/**
+ * A signal that aborts when `parent` does or `ms` have passed; `clear` stops the timer. Not
+ * `AbortSignal.any([parent, AbortSignal.timeout(ms)])`: on Node 20 the combined signal holds its
+ * sources weakly, and a timeout signal nothing else references can be garbage-collected before it
+ * fires, so under GC pressure the deadline silently never came (a flaky "Slack timed out" test).
+ */
+function deadline(ms: number, parent: AbortSignal): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(parent.reason);
+  const timer = setTimeout(() => controller.abort(new DOMException(`No answer within ${ms} ms`, 'TimeoutError')), ms);
+  if (parent.aborted) onAbort();
+  else parent.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    clear() {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onAbort);
+    },
+  };
+}
