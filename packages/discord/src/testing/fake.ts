@@ -12,6 +12,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { APIMessage } from 'discord.js';
+import { waitForMatch } from '@parley/testkit';
 import { FailurePlan, type FakeFailure } from './fake-faults.js';
 import { FakeGateway, type GatewayStats } from './fake-gateway.js';
 import { ChannelKind, guildCreatePayload, userPayload, type ChannelRecord } from './fake-payloads.js';
@@ -222,24 +223,8 @@ export async function startDiscordFake(options: DiscordFakeOptions = {}): Promis
       };
     },
     sent: (channelId) => (channelId === undefined ? [...world.sent] : world.sent.filter((message) => message.channelId === channelId)),
-    waitForSent(predicate, timeoutMs = 5000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = world.sent.find(predicate);
-          if (!found) return false;
-          clearTimeout(timer);
-          unsubscribe();
-          resolve(found);
-          return true;
-        };
-        const timer = setTimeout(() => {
-          unsubscribe();
-          reject(new Error(`No matching bot message within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const unsubscribe = world.onSent(check);
-        check();
-      });
-    },
+    waitForSent: (predicate, timeoutMs = 5000) =>
+      waitForMatch({ find: () => world.sent.find(predicate), subscribe: (wake) => world.onSent(wake), timeoutMs, what: 'bot message' }),
     history: (channelId) => [...world.channel(channelId).messages],
     threadsOf: (channelId) =>
       [...world.channels.values()]

@@ -19,6 +19,7 @@ import { setMaxListeners } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { waitForMatch } from '@parley/testkit';
 import type { EventCallback, SlackMessage } from '../protocol.js';
 import { FailurePlan, type SlackFailure } from './platform-faults.js';
 import { EventSender, SocketModeServer, type Delivery } from './platform-events.js';
@@ -377,23 +378,14 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
     postSigned: (input) => sender.postSigned(input),
     messages: (channel) => workspace.messages(channel),
     sent: (channel) => workspace.messages(channel).filter((message) => message.botId !== undefined),
-    waitForSent(predicate, timeoutMs = 5000) {
-      const match = (message: FakeMessage) => message.botId !== undefined && predicate(message);
-      const past = workspace.messages().find(match);
-      if (past) return Promise.resolve(past);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          unsubscribe();
-          reject(new Error(`No matching app message within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const unsubscribe = workspace.onMessage((message) => {
-          if (!match(message)) return;
-          clearTimeout(timer);
-          unsubscribe();
-          resolve(message);
-        });
-      });
-    },
+    waitForSent: (predicate, timeoutMs = 5000) =>
+      waitForMatch({
+        // The app's own messages only: people's messages are in the same workspace history.
+        find: () => workspace.messages().find((message) => message.botId !== undefined && predicate(message)),
+        subscribe: (wake) => workspace.onMessage(wake),
+        timeoutMs,
+        what: 'app message',
+      }),
     calls: (method) => calls.filter((call) => method === undefined || call.method === method),
     failNext: (failure) => failures.add(failure),
     socket: {

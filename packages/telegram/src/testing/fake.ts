@@ -18,6 +18,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InlineKeyboardButton, Message, ReplyParameters, Update, UserFromGetMe, WebhookInfo } from 'grammy/types';
+import { waitForMatch } from '@parley/testkit';
 import { errorBody, FaultPlan, type TelegramFault } from './fake-faults.js';
 import { BodyTooLargeError, readParams, type BotApiParams } from './fake-params.js';
 import { FakeState, mimeOfFilename, type FakeCustomer, type FakeUserProfile, type SentMessage } from './fake-state.js';
@@ -420,22 +421,8 @@ export async function startTelegramFake(options: TelegramFakeOptions = {}): Prom
     redeliver: (updateId) => state.updates.redeliver(updateId),
     pendingUpdates: () => state.updates.pending(),
     sent: (chatId) => state.sent(chatId),
-    waitForSent(predicate, timeoutMs = 5000) {
-      const past = state.sent().find(predicate);
-      if (past) return Promise.resolve(past);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          unsubscribe();
-          reject(new Error(`No matching bot message within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const unsubscribe = state.onSent((message) => {
-          if (!predicate(message)) return;
-          clearTimeout(timer);
-          unsubscribe();
-          resolve(message);
-        });
-      });
-    },
+    waitForSent: (predicate, timeoutMs = 5000) =>
+      waitForMatch({ find: () => state.sent().find(predicate), subscribe: (wake) => state.onSent(wake), timeoutMs, what: 'bot message' }),
     chatActions: (chatId) => state.chatActions(chatId),
     answeredCallbacks: () => state.answeredCallbacks(),
     webhookInfo,

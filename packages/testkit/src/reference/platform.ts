@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { FailurePlan, type PlatformFailure, type PlatformMethod } from './platform-faults.js';
 import { PlatformState, type CustomerHandle, type CustomerProfile, type SentMessage } from './platform-state.js';
 import { MAX_MESSAGE_LENGTH, type PlatformErrorBody, type Update } from './protocol.js';
+import { waitForMatch } from '../wait-for-match.js';
 
 export type { CustomerHandle, CustomerProfile, CustomerFile, SentMessage } from './platform-state.js';
 export type { PlatformFailure, PlatformMethod } from './platform-faults.js';
@@ -204,22 +205,8 @@ export async function startReferencePlatform(options: ReferencePlatformOptions =
     redeliver: (updateId) => state.updates.redeliver(updateId),
     pendingUpdates: () => state.updates.pending(),
     sent: (chatId) => state.sent(chatId === undefined ? undefined : String(chatId)),
-    waitForSent(predicate, timeoutMs = 5000) {
-      const past = state.sent().find(predicate);
-      if (past) return Promise.resolve(past);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          unsubscribe();
-          reject(new Error(`No matching bot message within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const unsubscribe = state.onSent((message) => {
-          if (!predicate(message)) return;
-          clearTimeout(timer);
-          unsubscribe();
-          resolve(message);
-        });
-      });
-    },
+    waitForSent: (predicate, timeoutMs = 5000) =>
+      waitForMatch({ find: () => state.sent().find(predicate), subscribe: (wake) => state.onSent(wake), timeoutMs, what: 'bot message' }),
     typingShown: (chatId) => state.typingShown(String(chatId)),
     answeredCallbacks: () => state.answeredCallbacks(),
     failNext: (failure) => failures.add(failure),
