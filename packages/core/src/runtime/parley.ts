@@ -145,10 +145,10 @@ export function createParley(options: ParleyOptions): Parley {
     return { duplicate };
   }
 
-  const deps = { slots, links: store.links, metrics, logger, now };
+  const deps = { slots, metrics, logger, now };
   const instrumented = <P>(queue: QueueName, handler: JobHandler<P>): JobHandler<P> => async (job) => {
     try {
-      await handler(job);
+      return await handler(job);
     } catch (error) {
       metrics.jobs.inc({ queue, connector: job.connectorId, kind: job.kind, outcome: 'error' });
       logger.warn(

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { PermanentError, RetryableError } from '../errors.js';
 import type { GenesysClient } from '../genesys/types.js';
 import type { FailureReason, OutboundMessage } from '../messages.js';
-import type { DeadLetter, Job, JobHandler, JobQueue, MessageLinks, WorkerHooks } from '../store/types.js';
+import type { DeadLetter, Job, JobHandler, JobInput, JobQueue, WorkerHooks } from '../store/types.js';
 import { messageBody, receiptBody, structuredResponseBody } from './genesys-bodies.js';
 import type { QueuedButtonResponse, QueuedInboundMessage } from './genesys-bodies.js';
 import type { MediaUrls } from './media.js';
@@ -28,7 +28,6 @@ export interface QueuedReceipt {
 
 interface PipelineDeps {
   slots: Map<string, ConnectorSlot>;
-  links: MessageLinks;
   metrics: ParleyMetrics;
   logger: Logger;
   now: () => number;
@@ -49,15 +48,15 @@ function slotFor(slots: Map<string, ConnectorSlot>, connectorId: string): Connec
  * ids would dirty a random index page per receipt (measured ~15–30 % more host CPU per message
  * with random ids than with sequential ones, of which this was one of three random inserts).
  */
-export function enqueueReceipt(toGenesys: JobQueue, connectorId: string, deliveryJobId: number, receipt: QueuedReceipt) {
-  return toGenesys.enqueue<QueuedReceipt>({
+export function receiptJob(connectorId: string, deliveryJobId: number, receipt: QueuedReceipt): JobInput<QueuedReceipt> {
+  return {
     connectorId,
     conversationKey: conversationKey(connectorId, receipt.customerId),
     // Zero-padded so that the keys also sort in job order.
     dedupeKey: `receipt:${connectorId}:${String(deliveryJobId).padStart(12, '0')}`,
     kind: 'receipt',
     payload: receipt,
-  });
+  };
 }
 
 export function toPlatformHandler(deps: PipelineDeps & { toGenesys: JobQueue }): JobHandler<OutboundMessage> {
@@ -65,26 +64,33 @@ export function toPlatformHandler(deps: PipelineDeps & { toGenesys: JobQueue }):
     const slot = slotFor(deps.slots, job.connectorId);
     const message = adaptToCapabilities(job.payload, slot.definition.capabilities);
     const result = await slot.connector.send(message);
-    // Record and acknowledge right after the platform accepted it: the window in which a crash
-    // would re-send (the only source of duplicates) stays as small as possible. Requested
-    // together, both writes share one commit (one wait instead of two); the job completes only
-    // once both are durable, and a retry after a failure of either finds the other a no-op.
-    await Promise.all([
-      deps.links.record({
-        connectorId: slot.id,
-        platformMessageId: result.platformMessageId,
-        genesysMessageId: message.id,
-        direction: 'outbound',
-        status: 'Delivered',
-      }),
-      enqueueReceipt(deps.toGenesys, slot.id, job.id, {
-        genesysMessageId: message.id,
-        customerId: message.to,
-        time: new Date(deps.now()).toISOString(),
-      }),
-    ]);
     deps.metrics.jobs.inc({ queue: 'to-platform', connector: slot.id, kind: job.kind, outcome: 'done' });
     slot.logger.info({ genesysMessageId: message.id, platformMessageId: result.platformMessageId }, 'Agent message delivered to the customer');
+    // Recorded with the job's completion, in one transaction right after the platform accepted
+    // the message: the window in which a crash would re-send (the only source of duplicates) is
+    // one commit, and the id pair, the receipt and the job's `done` are durable together or not
+    // at all.
+    return {
+      links: [
+        {
+          connectorId: slot.id,
+          platformMessageId: result.platformMessageId,
+          genesysMessageId: message.id,
+          direction: 'outbound',
+          status: 'Delivered',
+        },
+      ],
+      enqueue: [
+        {
+          queue: 'to-genesys',
+          job: receiptJob(slot.id, job.id, {
+            genesysMessageId: message.id,
+            customerId: message.to,
+            time: new Date(deps.now()).toISOString(),
+          }),
+        },
+      ],
+    };
   };
 }
 
@@ -114,12 +120,14 @@ export function toPlatformDeadLetter(deps: PipelineDeps & { toGenesys: JobQueue 
         'Agent message not delivered; sending a Failed receipt to Genesys',
       );
       if (!deps.slots.has(job.connectorId)) return;
-      await enqueueReceipt(deps.toGenesys, job.connectorId, job.id, {
-        genesysMessageId: job.payload.id,
-        customerId: job.payload.to,
-        time: new Date(deps.now()).toISOString(),
-        failure: reason,
-      });
+      await deps.toGenesys.enqueue(
+        receiptJob(job.connectorId, job.id, {
+          genesysMessageId: job.payload.id,
+          customerId: job.payload.to,
+          time: new Date(deps.now()).toISOString(),
+          failure: reason,
+        }),
+      );
     },
   };
 }
@@ -137,17 +145,22 @@ export function toGenesysHandler(
           messageBody(message, deps.media.refresh),
           { prefetchConversationId: true },
         );
-        await deps.links.record({
-          connectorId: slot.id,
-          platformMessageId: message.platformMessageId,
-          genesysMessageId: response.id,
-          direction: 'inbound',
-        });
         slot.logger.info(
           { platformMessageId: message.platformMessageId, genesysMessageId: response.id, conversationId: response.conversationId },
           'Customer message sent to Genesys',
         );
-        break;
+        deps.metrics.jobs.inc({ queue: 'to-genesys', connector: slot.id, kind: job.kind, outcome: 'done' });
+        // With the job's completion, in one transaction.
+        return {
+          links: [
+            {
+              connectorId: slot.id,
+              platformMessageId: message.platformMessageId,
+              genesysMessageId: response.id,
+              direction: 'inbound',
+            },
+          ],
+        };
       }
       case 'button-response': {
         const press = job.payload as QueuedButtonResponse;

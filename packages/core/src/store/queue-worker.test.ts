@@ -363,6 +363,90 @@ describe('write batching', () => {
   });
 });
 
+describe('follow-ups', () => {
+  it('records what a handler returns in the same commit as its completion', async () => {
+    const store = openStore();
+    const toPlatform = store.queue('to-platform');
+    const toGenesys = store.queue('to-genesys');
+    const { id } = await toPlatform.enqueue(message('m-1', 'conv-1', { text: 'hello' }));
+    const commitsWhenHandlerEnded: number[] = [];
+    const worker = track(
+      toPlatform.work(
+        async (job) => {
+          commitsWhenHandlerEnded.push(store.stats().commits);
+          return {
+            links: [{ connectorId: 'support-slack', platformMessageId: 'p-1', genesysMessageId: 'g-1', direction: 'outbound', status: 'Delivered' }],
+            enqueue: [{ queue: 'to-genesys', job: message(`receipt:${job.id}`, 'conv-1', { status: 'Delivered' }) }],
+          };
+        },
+        { ...fast, pollIntervalMs: 60_000 },
+      ),
+    );
+    worker.start();
+    await waitFor(async () => (await toPlatform.get(id))?.state === 'done');
+
+    // Link, receipt job and completion: committed together, in the one commit that followed.
+    expect(store.stats().commits).toBe((commitsWhenHandlerEnded[0] ?? Number.NaN) + 1);
+    expect(await store.links.byGenesysId('support-slack', 'g-1')).toMatchObject({ platformMessageId: 'p-1', status: 'Delivered' });
+    expect(await toGenesys.counts()).toMatchObject({ pending: 1 });
+    expect(store.stats().jobsEnqueued).toBe(2);
+  });
+
+  it('wakes the workers of the queue a follow-up adds to, and skips a duplicate follow-up job', async () => {
+    const store = openStore();
+    const toPlatform = store.queue('to-platform');
+    const toGenesys = store.queue('to-genesys');
+    await toGenesys.enqueue(message('receipt:shared', 'conv-9', 'first'));
+    const received: unknown[] = [];
+    track(toGenesys.work(async (job) => void received.push(job.payload), { ...fast, pollIntervalMs: 60_000 })).start();
+    await waitFor(() => received.length === 1);
+    await Promise.all([
+      toPlatform.enqueue(message('m-1', 'conv-1', 'a')),
+      toPlatform.enqueue(message('m-2', 'conv-2', 'b')),
+    ]);
+    track(
+      toPlatform.work(
+        async (job) => ({
+          enqueue: [
+            { queue: 'to-genesys', job: message(`receipt:${String(job.payload)}`, job.conversationKey, job.payload) },
+            { queue: 'to-genesys', job: message('receipt:shared', 'conv-9', 'again') },
+          ],
+        }),
+        fast,
+      ),
+    ).start();
+
+    // The poll is a minute away: only the follow-up's commit can have woken the worker.
+    await waitFor(() => received.length === 3);
+    expect(received.slice(1).sort()).toEqual(['a', 'b']);
+    expect(store.stats().duplicatesSkipped).toBe(2);
+    expect(await toPlatform.counts()).toMatchObject({ done: 2, pending: 0, running: 0 });
+  });
+
+  it('dead-letters a job whose follow-up the store refuses, with nothing of it recorded', async () => {
+    const store = openStore();
+    const toPlatform = store.queue('to-platform');
+    const { id } = await toPlatform.enqueue(message('m-1', 'conv-1', 'x'));
+    const dead: DeadLetter[] = [];
+    track(
+      toPlatform.work(
+        async () => ({
+          links: [{ connectorId: 'support-slack', platformMessageId: 'p-1', genesysMessageId: 'g-1', direction: 'outbound' }],
+          enqueue: [{ queue: 'to-genesys', job: message('', 'conv-1', 'no dedupe key') }],
+        }),
+        fast,
+        { onDeadLetter: async (letter) => void dead.push(letter) },
+      ),
+    ).start();
+
+    await waitFor(async () => (await toPlatform.get(id))?.state === 'dead');
+    expect(dead[0]?.cause).toBe('permanent');
+    expect((await toPlatform.get(id))?.lastError).toMatch(/dedupeKey/);
+    expect(await store.links.byGenesysId('support-slack', 'g-1')).toBeUndefined();
+    expect(await store.queue('to-genesys').counts()).toMatchObject({ pending: 0 });
+  });
+});
+
 describe('claiming ahead', () => {
   it('starts the next job in a freed slot without waiting for another claim', async () => {
     const store = openStore();

@@ -73,10 +73,23 @@ export interface WorkerHooks {
 }
 
 /**
- * Runs a job; throws `RetryableError` (honouring its `retryAfterMs`) or `PermanentError`.
- * Any other error counts as retryable.
+ * What a handler asks the store to record together with its job's completion, in the same
+ * transaction: all of it becomes durable with the job's `done`, or none of it (the job then runs
+ * again). One commit wait per job instead of one per write, and no window in which the work
+ * after a platform send is half recorded.
  */
-export type JobHandler<Payload = unknown> = (job: Job<Payload>) => Promise<void>;
+export interface JobFollowUp {
+  /** Jobs to add, deduplicated like any enqueue. */
+  enqueue?: readonly { queue: QueueName; job: JobInput }[];
+  /** Platform ⇄ Genesys id links to record, like `MessageLinks.record`. */
+  links?: readonly Omit<MessageLink, 'createdAt'>[];
+}
+
+/**
+ * Runs a job; throws `RetryableError` (honouring its `retryAfterMs`) or `PermanentError`.
+ * Any other error counts as retryable. What it returns is recorded with the job's completion.
+ */
+export type JobHandler<Payload = unknown> = (job: Job<Payload>) => Promise<JobFollowUp | void>;
 
 export interface QueueWorker {
   start(): void;

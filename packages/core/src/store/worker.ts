@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { isRetryable, ParleyError, RetryableError } from '../errors.js';
 import { backoffDelay } from './backoff.js';
-import type { Job, JobHandler, QueueWorker, WorkerHooks, WorkerOptions } from './types.js';
+import type { Job, JobFollowUp, JobHandler, QueueWorker, WorkerHooks, WorkerOptions } from './types.js';
 
 /** Where a worker claims jobs and records their outcome. */
 export interface JobLedger {
@@ -17,8 +17,8 @@ export interface JobLedger {
    * per-conversation order holds by construction.
    */
   claim(capacity: () => number): Promise<Job[]>;
-  /** The handler succeeded. */
-  complete(job: Job): Promise<void>;
+  /** The handler succeeded; what it returned commits in the same transaction as the completion. */
+  complete(job: Job, followUp?: JobFollowUp): Promise<void>;
   /** Counts the attempt and makes the job due again at `runAt`. */
   retry(job: Job, runAt: number, lastError: string): Promise<void>;
   /** Counts the attempt and dead-letters the job. */
@@ -173,12 +173,23 @@ export function createQueueWorker<Payload>(setup: QueueWorkerSetup<Payload>): Ma
 
   /** Runs the handler, and on failure decides what happens next; returns how to record it. */
   async function runJob(job: Job): Promise<() => Promise<void>> {
+    let followUp: JobFollowUp | void;
     try {
-      await handler(job as Job<Payload>);
+      followUp = await handler(job as Job<Payload>);
     } catch (error) {
       return settleFailure(job, error);
     }
-    return () => ledger.complete(job);
+    if (!followUp) return () => ledger.complete(job);
+    return async () => {
+      try {
+        await ledger.complete(job, followUp);
+      } catch (error) {
+        // One transaction: nothing of the completion was recorded, so the attempt failed (a
+        // follow-up the store refused is permanent, a store outage retryable) and is settled as such.
+        logger.warn({ err: error, jobId: job.id }, 'Could not record a job with its follow-up');
+        await (await settleFailure(job, error))();
+      }
+    };
   }
 
   async function settleFailure(job: Job, error: unknown): Promise<() => Promise<void>> {

@@ -5,7 +5,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { MessageLink, MessageLinks } from '../types.js';
 import type { Write, WriteRequest } from './write-batch.js';
-import type { RunResult, Step } from './writer-thread.js';
+import type { RunResult } from './writer-thread.js';
 
 /**
  * Every statement on `message_links`, exported so a test can check each one is an index lookup.
@@ -36,6 +36,13 @@ export const LINK_WRITE_STATEMENTS = {
   'links.pruneOld': LINK_SQL.pruneOld,
 } as const;
 
+/** Records a link (see `LINK_SQL.record`), as a write for the store's write batch. */
+export function recordLink(link: Omit<MessageLink, 'createdAt'>, now: number): WriteRequest<void> {
+  const { connectorId, platformMessageId, genesysMessageId, direction } = link;
+  const params = { connectorId, platformMessageId, genesysMessageId, direction, status: link.status ?? null, now };
+  return { steps: [{ sql: 'links.record', mode: 'run', params }] };
+}
+
 /** Deletes up to `limit` links recorded before `cutoff`, as a write for the store's write batch; resolves with how many. */
 export function pruneOldLinks(cutoff: number, limit: number): WriteRequest<number> {
   return {
@@ -64,16 +71,10 @@ export function createMessageLinks(db: Database, now: () => number, guard: () =>
     byGenesysId: db.prepare(LINK_SQL.byGenesysId) as Statement<unknown[], unknown>,
   };
 
-  function recordSteps(link: Omit<MessageLink, 'createdAt'>, at: number): Step[] {
-    const { connectorId, platformMessageId, genesysMessageId, direction } = link;
-    const params = { connectorId, platformMessageId, genesysMessageId, direction, status: link.status ?? null, now: at };
-    return [{ sql: 'links.record', mode: 'run', params }];
-  }
-
   return {
     async record(link) {
       guard();
-      await write({ steps: recordSteps(link, now()) });
+      await write(recordLink(link, now()));
     },
     async byPlatformId(connectorId, platformMessageId) {
       guard();

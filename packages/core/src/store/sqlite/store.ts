@@ -11,13 +11,13 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { ParleyError } from '../../errors.js';
 import { silentLogger } from '../../logger.js';
-import type { EnqueueResult, Job, JobInput, JobQueue, QueueName, Store } from '../types.js';
+import type { EnqueueResult, Job, JobFollowUp, JobInput, JobQueue, QueueName, Store } from '../types.js';
 import { createQueueWorker, type ManagedQueueWorker } from '../worker.js';
-import { JOB_WRITE_STATEMENTS, jobWrites, prepareJobReads, PRUNE_BATCH, type InsertOutcome } from './jobs.js';
+import { JOB_WRITE_STATEMENTS, jobWrites, prepareJobReads, PRUNE_BATCH, type InsertOutcome, type SerializedJobInput } from './jobs.js';
 import { createKeyValueTable, KV_SQL, KV_WRITE_STATEMENTS, pruneExpiredKeys } from './kv.js';
-import { createMessageLinks, LINK_WRITE_STATEMENTS, pruneOldLinks } from './links.js';
+import { createMessageLinks, LINK_WRITE_STATEMENTS, pruneOldLinks, recordLink } from './links.js';
 import { migrate } from './schema.js';
-import { createWriteBatcher, type Write } from './write-batch.js';
+import { combineWrites, createWriteBatcher, type Write } from './write-batch.js';
 import { startInlineWriter, startWriterThread } from './writer-thread.js';
 
 /** Every statement the writer runs, by the name its steps use. */
@@ -155,6 +155,33 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     for (const worker of activeWorkers.get(queue) ?? []) worker.wake();
   };
   const enqueueStats = { jobsEnqueued: 0, duplicatesSkipped: 0 };
+  /** After the commit of an enqueue: count it, and wake the queue's workers for a new job. */
+  const enqueued = (queue: QueueName, outcome: InsertOutcome): void => {
+    if (outcome.duplicate) {
+      enqueueStats.duplicatesSkipped += 1;
+      return;
+    }
+    enqueueStats.jobsEnqueued += 1;
+    wakeWorkers(queue);
+  };
+
+  /**
+   * A job's completion with its handler's follow-up, as one write: links first, then the new
+   * jobs, then the completion. False when the job was not running any more, as for `complete`.
+   */
+  function completeWithFollowUp(job: Job, followUp: JobFollowUp): Promise<boolean> {
+    const at = now();
+    const newJobs = (followUp.enqueue ?? []).map(({ queue, job: input }) => serializeJob(queue, input));
+    const linkWrites = (followUp.links ?? []).map((link) => recordLink(link, at));
+    const parts = [...linkWrites, ...newJobs.map((input) => jobWrites.insert(input, at)), jobWrites.complete(job, at)];
+    return write({
+      ...combineWrites(parts),
+      ...(newJobs.length > 0 ? { label: 'enqueue' } : {}),
+      onCommitted(results) {
+        newJobs.forEach((input, index) => enqueued(input.queue, results[linkWrites.length + index] as InsertOutcome));
+      },
+    }).then((results) => results.at(-1) as boolean);
+  }
 
   // Housekeeping goes through the writer like every write, in bounded deletes so that no batch
   // holds the write lock for long; a lost prune only means it runs again later.
@@ -194,25 +221,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       name,
       async enqueue<Payload>(input: JobInput<Payload>): Promise<EnqueueResult> {
         guard();
-        const job = {
-          queue: name,
-          connectorId: requireText(input.connectorId, 'connectorId'),
-          conversationKey: requireText(input.conversationKey, 'conversationKey'),
-          dedupeKey: requireText(input.dedupeKey, 'dedupeKey'),
-          kind: requireText(input.kind, 'kind'),
-          payload: serializePayload(input.payload),
-        };
         return write<InsertOutcome>({
-          ...jobWrites.insert(job, now()),
+          ...jobWrites.insert(serializeJob(name, input), now()),
           label: 'enqueue',
-          onCommitted(outcome) {
-            if (outcome.duplicate) {
-              enqueueStats.duplicatesSkipped += 1;
-              return;
-            }
-            enqueueStats.jobsEnqueued += 1;
-            wakeWorkers(name);
-          },
+          onCommitted: (outcome) => enqueued(name, outcome),
         });
       },
       work(handler, workerOptions, hooks) {
@@ -227,8 +239,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
             // Last in its batch: it sees the jobs this batch's writes complete (their conversations
             // move on) and enqueue, and asks for the free slots only when the batch is sent.
             claim: (capacity) => write(jobWrites.claim(name, capacity, now)),
-            async complete(job) {
-              recorded(job, await write(jobWrites.complete(job, now())));
+            async complete(job, followUp) {
+              recorded(job, await (followUp ? completeWithFollowUp(job, followUp) : write(jobWrites.complete(job, now()))));
             },
             async retry(job, runAt, lastError) {
               recorded(job, await write(jobWrites.retry(job, runAt, lastError, now())));
@@ -356,6 +368,18 @@ function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
     db.close();
     throw error;
   }
+}
+
+/** A job checked and with its payload serialized, ready for `jobWrites.insert`. */
+function serializeJob(queue: QueueName, input: JobInput): SerializedJobInput {
+  return {
+    queue,
+    connectorId: requireText(input.connectorId, 'connectorId'),
+    conversationKey: requireText(input.conversationKey, 'conversationKey'),
+    dedupeKey: requireText(input.dedupeKey, 'dedupeKey'),
+    kind: requireText(input.kind, 'kind'),
+    payload: serializePayload(input.payload),
+  };
 }
 
 function requireText(value: unknown, field: string): string {

@@ -42,6 +42,37 @@ export interface WriteRequest<Result> {
   runLast?: boolean;
 }
 
+/**
+ * Several writes as one: their steps run in order, all committing or none, and the result lists
+ * each write's own result. Steps that refer to an earlier step of their write (`unlessChanged`,
+ * `eachRow`) are renumbered. Labels, `onCommitted` and `runLast` of the parts are not carried
+ * over: the combined write has its own.
+ */
+export function combineWrites(parts: readonly Pick<WriteRequest<unknown>, 'steps' | 'result'>[]): WriteRequest<unknown[]> {
+  const offsets: number[] = [];
+  const steps: Step[] = [];
+  for (const part of parts) {
+    if (typeof part.steps === 'function') throw new Error('combineWrites takes writes whose steps are known now');
+    const offset = steps.length;
+    offsets.push(offset);
+    for (const step of part.steps) {
+      steps.push({
+        ...step,
+        ...(step.unlessChanged === undefined ? {} : { unlessChanged: step.unlessChanged + offset }),
+        ...(step.eachRow ? { eachRow: { ...step.eachRow, step: step.eachRow.step + offset } } : {}),
+      });
+    }
+  }
+  return {
+    steps,
+    result: (results) =>
+      parts.map((part, index) => {
+        const own = results.slice(offsets[index], offsets[index + 1] ?? results.length);
+        return part.result?.(own);
+      }),
+  };
+}
+
 /** Queues a write for the next batch; resolves with its result once that batch has committed. */
 export type Write = <Result = void>(request: WriteRequest<Result>) => Promise<Result>;
 
