@@ -20,6 +20,7 @@ import {
 import { startGenesysEmulator } from '@parley/testkit';
 import { findConfigPath } from './config-source.js';
 import { startDemo } from './demo.js';
+import { tuneHeapGrowth } from './heap-growth.js';
 import { resolveStoreUrl, startHost } from './host.js';
 import { FIRST_PARTY_CONNECTORS, loadConnectorDefinition, loadConnectorSchemaSources } from './load-connectors.js';
 import { hostLogger } from './logger.js';
@@ -57,6 +58,7 @@ async function start(flags: { config?: string; port?: string }): Promise<void> {
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
     throw new UsageError(`--port must be a port number, got "${flags.port}"`);
   }
+  tuneHeapGrowth();
   const configPath = findConfigPath(flags.config, process.env, process.cwd());
   let logger: Logger;
   let host;
