@@ -391,6 +391,34 @@ describe('dedupe', () => {
   });
 });
 
+describe('queue counts', () => {
+  it('keeps the count of done jobs per queue through completions, prunes and a reopen', async () => {
+    let clock = 1_700_000_000_000;
+    const options = { now: () => clock, doneRetentionMs: 60_000 };
+    let store = openAt(dbPath(), options);
+    const toPlatform = store.queue('to-platform');
+    await Promise.all(['a', 'b', 'c'].map((key) => toPlatform.enqueue(message(key))));
+    await store.queue('to-genesys').enqueue(message('d'));
+    const worker = toPlatform.work(async () => {}, { pollIntervalMs: 5 });
+    worker.start();
+    await waitFor(async () => (await toPlatform.counts()).done === 3);
+    await worker.stop();
+    expect(await toPlatform.counts()).toEqual({ pending: 0, running: 0, done: 3, dead: 0 });
+    expect(await store.queue('to-genesys').counts()).toEqual({ pending: 1, running: 0, done: 0, dead: 0 });
+
+    await store.close();
+    store = openAt(dbPath(), options);
+    expect((await store.queue('to-platform').counts()).done).toBe(3);
+
+    clock += 61_000;
+    expect(await store.prune()).toBe(3);
+    expect((await store.queue('to-platform').counts()).done).toBe(0);
+    await store.close();
+    // The count read at open agrees with the one kept since.
+    expect((await openAt(dbPath(), options).queue('to-platform').counts()).done).toBe(0);
+  });
+});
+
 describe('kv', () => {
   it('stores values per namespace and expires keys with a TTL', async () => {
     let clock = 1_000_000;
@@ -588,7 +616,8 @@ describe('the SQLite file', () => {
       [oldestPendingSql('?', '?'), /jobs_pending_by_conversation \(queue=\? AND conversation_key=\?\)/],
       [JOB_SQL.markRunning, /INTEGER PRIMARY KEY/],
       [JOB_SQL.complete, /INTEGER PRIMARY KEY/],
-      [JOB_SQL.counts, /COVERING INDEX jobs_by_state \(queue=\?\)/],
+      // Not the done jobs: only the ranges of the three other states.
+      [JOB_SQL.counts, /COVERING INDEX jobs_by_state \(queue=\? AND state=\?\)/],
       [JOB_SQL.listDead, /jobs_by_state \(queue=\? AND state=\?\)/],
       [JOB_SQL.pruneDone, /jobs_done_age \(updated_at<\?\)/],
       [JOB_SQL.recoverJobs, /jobs_by_state \(queue=\? AND state=\?\)/],

@@ -45,8 +45,17 @@ export const JOB_SQL = {
     WHERE queue = ? AND id = ? AND state = 'dead'`,
   replayAll: `UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ?
     WHERE queue = ? AND state = 'dead'`,
-  pruneDone: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state = 'done' AND updated_at < ? LIMIT ?)`,
-  counts: `SELECT state, count(*) AS n FROM jobs WHERE queue = ? GROUP BY state`,
+  // Per queue, so the store can keep its count of done jobs right (see `countDone`). INDEXED BY:
+  // the planner prefers jobs_by_state for the queue, which walks every done job of the queue
+  // when few are old enough (each prune, once a minute); the age index stops at the cutoff.
+  pruneDone: `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_done_age
+    WHERE state = 'done' AND updated_at < ? AND queue = ? LIMIT ?)`,
+  // Unfinished and dead jobs only: they are few, and the index range holds just them. Done jobs
+  // are kept 24 h for dedupe and number millions on a busy day; counting them at every metrics
+  // scrape measured 80 ms per million, with the event loop blocked.
+  counts: `SELECT state, count(*) AS n FROM jobs WHERE queue = ? AND state IN ('pending', 'running', 'dead') GROUP BY state`,
+  // Once, at open: afterwards the store counts completions and prunes itself.
+  countDone: `SELECT queue, count(*) AS n FROM jobs WHERE state = 'done' GROUP BY queue`,
   get: `SELECT * FROM jobs WHERE queue = ? AND id = ?`,
   listDead: `SELECT * FROM jobs WHERE queue = ? AND state = 'dead' ORDER BY id LIMIT ?`,
   recoverJobs: `UPDATE jobs SET state = 'pending', updated_at = ? WHERE queue = ? AND state = 'running'`,
@@ -182,10 +191,10 @@ export const jobWrites = {
     return { steps: [step], result: ([replayed]) => (replayed as RunResult).changes };
   },
 
-  /** Deletes up to PRUNE_BATCH done jobs last touched before `cutoff`; returns how many. */
-  pruneDone(cutoff: number): WriteRequest<number> {
+  /** Deletes up to PRUNE_BATCH done jobs of `queue` last touched before `cutoff`; returns how many. */
+  pruneDone(queue: QueueName, cutoff: number): WriteRequest<number> {
     return {
-      steps: [{ sql: 'jobs.pruneDone', mode: 'run', params: [cutoff, PRUNE_BATCH] }],
+      steps: [{ sql: 'jobs.pruneDone', mode: 'run', params: [cutoff, queue, PRUNE_BATCH] }],
       result: ([pruned]) => (pruned as RunResult).changes,
     };
   },
@@ -203,13 +212,21 @@ export function prepareJobReads(db: Database) {
     listDead: prepare(JOB_SQL.listDead),
     recoverJobs: prepare(JOB_SQL.recoverJobs),
     pruneDone: prepare(JOB_SQL.pruneDone),
+    countDone: prepare(JOB_SQL.countDone),
   };
 
   return {
+    /** The queue's jobs by state, except done ones (0 here): the store counts those itself. */
     counts(queue: QueueName): QueueCounts {
       const counts: QueueCounts = { pending: 0, running: 0, done: 0, dead: 0 };
       for (const row of s.counts.all(queue) as { state: JobState; n: number }[]) counts[row.state] = row.n;
       return counts;
+    },
+
+    /** Done jobs per queue, counted in the table (a scan of every done job: at open only). */
+    countDone(): Map<QueueName, number> {
+      const rows = s.countDone.all() as { queue: QueueName; n: number }[];
+      return new Map(QUEUES.map((queue) => [queue, rows.find((row) => row.queue === queue)?.n ?? 0]));
     },
 
     get(queue: QueueName, id: number): Job | undefined {
@@ -237,11 +254,14 @@ export function prepareJobReads(db: Database) {
     /** Deletes done jobs last touched before `cutoff`, in batches (at open, on this connection). */
     pruneDone(cutoff: number): number {
       let pruned = 0;
-      for (;;) {
-        const { changes } = s.pruneDone.run(cutoff, PRUNE_BATCH);
-        pruned += changes;
-        if (changes < PRUNE_BATCH) return pruned;
+      for (const queue of QUEUES) {
+        for (;;) {
+          const { changes } = s.pruneDone.run(cutoff, queue, PRUNE_BATCH);
+          pruned += changes;
+          if (changes < PRUNE_BATCH) break;
+        }
       }
+      return pruned;
     },
   };
 }

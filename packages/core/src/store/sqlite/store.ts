@@ -124,12 +124,14 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   // Before the writer starts: it prepares its statements on the migrated schema, and the jobs a
   // crashed process left running are pending again before any worker claims.
-  const { reads, recoveredJobs } = closeOnFailure(db, () => {
+  // `doneJobs`: done jobs per queue. Counted once here, then kept by this store as it completes and
+  // prunes jobs (it is their only writer: single instance), so counts() never scans them.
+  const { reads, recoveredJobs, doneJobs } = closeOnFailure(db, () => {
     const jobReads = prepareJobReads(db);
     const at = now();
     jobReads.pruneDone(at - doneRetentionMs);
     db.prepare(KV_SQL.pruneExpired).run(at);
-    return { reads: jobReads, recoveredJobs: jobReads.recoverInterrupted(at) };
+    return { reads: jobReads, recoveredJobs: jobReads.recoverInterrupted(at), doneJobs: jobReads.countDone() };
   });
   if (recoveredJobs > 0) logger.warn({ recoveredJobs }, 'Resuming jobs interrupted by a previous shutdown');
 
@@ -189,10 +191,13 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     guard();
     const at = now();
     let pruned = 0;
-    for (;;) {
-      const deleted = await write(jobWrites.pruneDone(at - doneRetentionMs));
-      pruned += deleted;
-      if (deleted < PRUNE_BATCH) break;
+    for (const queue of doneJobs.keys()) {
+      for (;;) {
+        const deleted = await write(jobWrites.pruneDone(queue, at - doneRetentionMs));
+        doneJobs.set(queue, (doneJobs.get(queue) ?? 0) - deleted);
+        pruned += deleted;
+        if (deleted < PRUNE_BATCH) break;
+      }
     }
     for (;;) {
       const deleted = await write(pruneOldLinks(at - linkRetentionMs, PRUNE_BATCH));
@@ -234,13 +239,17 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const recorded = (job: Job, wasRunning: boolean): void => {
           if (!wasRunning) queueLogger.warn({ jobId: job.id }, 'Job was no longer running; its outcome was not recorded');
         };
+        const completed = (job: Job, wasRunning: boolean): void => {
+          if (wasRunning) doneJobs.set(name, (doneJobs.get(name) ?? 0) + 1);
+          recorded(job, wasRunning);
+        };
         const worker = createQueueWorker({
           ledger: {
             // Last in its batch: it sees the jobs this batch's writes complete (their conversations
             // move on) and enqueue, and asks for the free slots only when the batch is sent.
             claim: (capacity) => write(jobWrites.claim(name, capacity, now)),
             async complete(job, followUp) {
-              recorded(job, await (followUp ? completeWithFollowUp(job, followUp) : write(jobWrites.complete(job, now()))));
+              completed(job, await (followUp ? completeWithFollowUp(job, followUp) : write(jobWrites.complete(job, now()))));
             },
             async retry(job, runAt, lastError) {
               recorded(job, await write(jobWrites.retry(job, runAt, lastError, now())));
@@ -270,7 +279,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       },
       async counts() {
         guard();
-        return reads.counts(name);
+        return { ...reads.counts(name), done: doneJobs.get(name) ?? 0 };
       },
       async get(id) {
         guard();
