@@ -276,6 +276,43 @@ describe('createGenesysClient', () => {
     }
   });
 
+  it('gives up on an answer slower than timeoutMs, retries, and reports the timeout', async () => {
+    const standIn = await startStandIn();
+    let slowLeft = 1;
+    standIn.api = async (_req, res) => {
+      if (slowLeft-- > 0) await new Promise((resolve) => setTimeout(resolve, 1_000));
+      if (!res.destroyed) json(res, 200, { id: 'ok' });
+    };
+    const requests: GenesysRequestInfo[] = [];
+    const genesys = client(standIn, { timeoutMs: 100, onRequest: (info) => requests.push(info) });
+    await expect(genesys.sendMessage('i1', message('m1'))).resolves.toMatchObject({ id: 'ok' });
+    const api = requests.filter((r) => r.endpoint === 'message');
+    expect(api).toHaveLength(2);
+    expect(api[0]?.error).toMatch(/timed out after 100 ms/);
+    expect(api[0]?.durationMs).toBeGreaterThanOrEqual(90);
+    expect(api[1]).toMatchObject({ attempt: 2, status: 200 });
+  });
+
+  it('fails a call that times out on every attempt with a retryable GENESYS_UNAVAILABLE', async () => {
+    const standIn = await startStandIn();
+    standIn.api = () => new Promise(() => {});
+    const genesys = client(standIn, { timeoutMs: 50, maxAttempts: 2 });
+    const error = await genesys.sendReceipt('i1', receipt()).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(error).toMatchObject({ code: 'GENESYS_UNAVAILABLE', message: expect.stringMatching(/timed out after 50 ms/) });
+    expect(apiCalls(standIn)).toHaveLength(2);
+  });
+
+  it('close() ends a request in flight with SHUTDOWN', async () => {
+    const standIn = await startStandIn();
+    standIn.api = () => new Promise(() => {});
+    const genesys = client(standIn, { timeoutMs: 60_000 });
+    const pending = genesys.sendMessage('i1', message('m1')).catch((caught: unknown) => caught);
+    while (apiCalls(standIn).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await genesys.close();
+    expect(await pending).toMatchObject({ code: 'SHUTDOWN' });
+  });
+
   it('retries network failures and reports them with an error and no status', async () => {
     const standIn = await startStandIn();
     let dropsLeft = 1;

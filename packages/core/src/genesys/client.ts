@@ -139,7 +139,9 @@ class UndiciGenesysClient implements GenesysClient {
     this.closed ??= (async () => {
       this.closing.abort();
       this.budget.close(shutdownError());
-      await this.agent.close();
+      // Ends the requests in flight at once (their calls fail with SHUTDOWN): cheaper than an
+      // abort listener on every request.
+      await this.agent.destroy();
     })();
     return this.closed;
   }
@@ -206,7 +208,6 @@ class UndiciGenesysClient implements GenesysClient {
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
         body: request.payload,
         timeoutMs: this.settings.timeoutMs,
-        signal: this.closing.signal,
       });
     } catch (error) {
       this.rethrowIfClosed(error);
