@@ -93,6 +93,29 @@ describe('parley start (end to end)', () => {
     expect(receipt.body.reasons[0].message).toMatch(/blocked/i);
   });
 
+  it('hands a customer message to Genesys while the receipt for that customer waits out a Genesys outage', async () => {
+    world = await createWorld();
+    host = await start(world);
+    const customer = world.platform.customer('chat-6');
+    // The receipt endpoint fails for the whole test: the Delivered receipt keeps retrying.
+    world.emulator.faults.inject({ endpoint: 'receipt', status: 503, times: 100_000 });
+    expect((await postWebhook(host.url, agentWebhook('held-00000000000000000000000001', 'ref:chat-6', 'Your order shipped'))).status).toBe(200);
+    await world.platform.waitForSent((message) => message.text === 'Your order shipped', 10_000);
+    await eventually(() => world!.emulator.inbound({ kind: 'receipt', includeRejected: true }).some((record) => record.status === 503), 10_000, 'a failed receipt attempt');
+
+    // Receipts have a lane of their own: the customer's reply is not held behind them.
+    await customer.sendText('Thanks!');
+    await world.emulator.waitForInbound((record) => record.kind === 'message' && record.body.text === 'Thanks!', 10_000);
+    expect(world.emulator.inbound({ kind: 'receipt' }).filter((record) => record.status === 200)).toHaveLength(0);
+
+    world.emulator.faults.clear();
+    const receipt = await world.emulator.waitForInbound(
+      (record) => record.kind === 'receipt' && record.body.id === 'held-00000000000000000000000001',
+      10_000,
+    );
+    expect(receipt.body.status).toBe('Delivered');
+  });
+
   it('reports readiness per part and stops cleanly on SIGTERM', async () => {
     world = await createWorld();
     host = await start(world);

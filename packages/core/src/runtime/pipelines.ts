@@ -17,7 +17,7 @@ import type { QueuedButtonResponse, QueuedInboundMessage } from './genesys-bodie
 import type { MediaUrls } from './media.js';
 import type { ParleyMetrics } from './metrics.js';
 import { adaptToCapabilities } from './render.js';
-import { conversationKey, type ConnectorSlot } from './slots.js';
+import { receiptLaneKey, type ConnectorSlot } from './slots.js';
 
 export interface QueuedReceipt {
   genesysMessageId: string;
@@ -51,7 +51,7 @@ function slotFor(slots: Map<string, ConnectorSlot>, connectorId: string): Connec
 export function receiptJob(connectorId: string, deliveryJobId: number, receipt: QueuedReceipt): JobInput<QueuedReceipt> {
   return {
     connectorId,
-    conversationKey: conversationKey(connectorId, receipt.customerId),
+    conversationKey: receiptLaneKey(connectorId, receipt.customerId),
     // Zero-padded so that the keys also sort in job order.
     dedupeKey: `receipt:${connectorId}:${String(deliveryJobId).padStart(12, '0')}`,
     kind: 'receipt',
