@@ -149,6 +149,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       mediaTtlSeconds: config.server.mediaTtlSeconds,
       bodyLimitBytes: config.server.bodyLimitBytes,
       queue: config.queue,
+      deliveredReceipts: genesysConfig?.deliveredReceipts ?? true,
       logger,
       metrics,
     });

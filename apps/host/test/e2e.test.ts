@@ -116,6 +116,23 @@ describe('parley start (end to end)', () => {
     expect(receipt.body.status).toBe('Delivered');
   });
 
+  it('sends no Delivered receipts with genesys.deliveredReceipts: false, and still the Failed ones', async () => {
+    world = await createWorld({ genesysYaml: ['deliveredReceipts: false'] });
+    host = await start(world);
+    world.platform.customer('chat-7');
+    expect((await postWebhook(host.url, agentWebhook('quiet-00000000000000000000000001', 'ref:chat-7', 'Delivered quietly'))).status).toBe(200);
+    await world.platform.waitForSent((message) => message.text === 'Delivered quietly', 10_000);
+    world.platform.failNext({ method: 'messages', status: 403 });
+    expect((await postWebhook(host.url, agentWebhook('quiet-00000000000000000000000002', 'ref:chat-7', 'Refused'))).status).toBe(200);
+
+    const failed = await world.emulator.waitForInbound((record) => record.kind === 'receipt' && record.body.id === 'quiet-00000000000000000000000002', 10_000);
+    expect(failed.body.status).toBe('Failed');
+    // One lane per customer, in order: a Delivered receipt for the first message would be here by now.
+    expect(world.emulator.inbound({ kind: 'receipt', includeRejected: true }).map((record) => record.body?.id)).toEqual([
+      'quiet-00000000000000000000000002',
+    ]);
+  });
+
   it('reports readiness per part and stops cleanly on SIGTERM', async () => {
     world = await createWorld();
     host = await start(world);
@@ -132,7 +149,8 @@ describe('parley start (end to end)', () => {
 
 describe('parley start: crash safety', () => {
   it('after kill -9 mid-burst and a restart, nothing accepted is lost and per-conversation order holds', async () => {
-    world = await createWorld({ queueYaml: '  backoffBaseMs: 20\n  backoffMaxMs: 200\n  concurrency: 8', platformLatencyMs: 20 });
+    // A slow platform (40 ms per send, 8 at a time): accepted work piles up in the queue.
+    world = await createWorld({ queueYaml: '  backoffBaseMs: 20\n  backoffMaxMs: 200\n  concurrency: 8', platformLatencyMs: 40 });
     host = await start(world);
     const customers = ['c0', 'c1', 'c2', 'c3', 'c4'];
     for (const customer of customers) world.platform.customer(customer);
@@ -160,7 +178,13 @@ describe('parley start: crash safety', () => {
       }
     })();
 
-    await eventually(() => world!.platform.sent().length >= 40, 20_000, '40 deliveries before the crash');
+    const acceptedSoFar = () => [...accepted.values()].reduce((sum, seqs) => sum + seqs.length, 0);
+    // Mid-burst: deliveries under way and accepted work still waiting in the queue.
+    await eventually(
+      () => world!.platform.sent().length >= 40 && acceptedSoFar() >= world!.platform.sent().length + 25,
+      20_000,
+      '40 deliveries and a backlog of 25 before the crash',
+    );
     host.child.kill('SIGKILL');
     await host.exited;
     const deliveredAtCrash = world.platform.sent().length;
@@ -168,7 +192,7 @@ describe('parley start: crash safety', () => {
     await customerSends;
 
     host = await start(world);
-    const expectedTotal = [...accepted.values()].reduce((sum, seqs) => sum + seqs.length, 0);
+    const expectedTotal = acceptedSoFar();
     // The crash really happened mid-burst: accepted work was still waiting in the queue.
     expect(expectedTotal).toBeGreaterThan(deliveredAtCrash + 20);
 

@@ -70,6 +70,8 @@ export function writeHostConfig(
     logLevel: 'info' | 'debug';
     /** The body of `queue:`, indented; default fast retries. */
     queue?: string | undefined;
+    /** More lines under `genesys:`, e.g. `deliveredReceipts: false`. */
+    genesys?: string[] | undefined;
     /** The connector's package and its option lines, e.g. `token: ${BOT_TOKEN}`. */
     connector: { use: string; options: string[] };
     /** YAML appended at the end, after the connector (more connectors). */
@@ -91,7 +93,7 @@ genesys:
   clientSecret: \${GENESYS_CLIENT_SECRET}
   # The emulator does not rate-limit; Genesys's 300/min would make bursts take minutes.
   requestsPerMinute: 60000
-log:
+${indent(2, parts.genesys ?? [])}log:
   level: ${parts.logLevel}
 queue:
 ${parts.queue ?? '  backoffBaseMs: 50\n  backoffMaxMs: 500'}
@@ -125,7 +127,7 @@ export interface World {
 
 /** Emulator + platform + a config file for a host on a known free port. */
 export async function createWorld(
-  options: { extraYaml?: string; queueYaml?: string; platformLatencyMs?: number } = {},
+  options: { extraYaml?: string; queueYaml?: string; genesysYaml?: string[]; platformLatencyMs?: number } = {},
 ): Promise<World> {
   const side = await startGenesysSide({ connectorId: 'chat', integrationName: 'E2E chat' });
   const platform = await startReferencePlatform({ sendLatencyMs: options.platformLatencyMs ?? 0 });
@@ -133,6 +135,7 @@ export async function createWorld(
     server: ['bodyLimitBytes: 65536', 'shutdownGraceMs: 5000'],
     logLevel: 'info',
     queue: options.queueYaml,
+    genesys: options.genesysYaml,
     connector: {
       use: '@parley/testkit#referenceConnector',
       options: [`apiUrl: ${platform.url}`, `token: ${platform.token}`, 'pollTimeoutSeconds: 1'],

@@ -14,6 +14,7 @@ genesys:
   clientId: \${GENESYS_CLIENT_ID}
   clientSecret: \${GENESYS_CLIENT_SECRET}
   requestsPerMinute: 120
+  deliveredReceipts: false                     # keep the budget for customer messages
 connectors:
   support-telegram:                            # connector id: used in routes, metrics, logs
     use: "@parley/connector-telegram"
@@ -69,6 +70,7 @@ describe('parseConfig', () => {
         clientSecret: 'client-secret',
         requestsPerMinute: 120,
         timeoutMs: 10_000,
+        deliveredReceipts: false,
       },
       connectors: {
         'support-telegram': {
@@ -132,6 +134,11 @@ describe('parseConfig', () => {
       { path: '', message: 'Unknown key "prot"' },
     ]);
     expect(error.message).toBe('server.port: Expected number, received string\nUnknown key "prot"');
+  });
+
+  it('names genesys.deliveredReceipts when it is not a boolean', () => {
+    const error = configError(() => parseConfig('genesys: { deliveredReceipts: sometimes }\nconnectors:\n  chat: { use: x }\n', { env: {} }));
+    expect(error.issues).toEqual([{ path: 'genesys.deliveredReceipts', message: 'Expected boolean, received string' }]);
   });
 
   it('treats an empty file as an empty config', () => {

@@ -23,7 +23,7 @@ describe('parleyConfigSchema: defaults', () => {
     expect(parleyConfigSchema.parse(minimal)).toEqual({
       server: { port: 8080, host: '0.0.0.0', bodyLimitBytes: 1_048_576, mediaTtlSeconds: 3600, shutdownGraceMs: 10_000 },
       store: { url: 'sqlite:./data/parley.db' },
-      genesys: { requestsPerMinute: 300, timeoutMs: 10_000 },
+      genesys: { requestsPerMinute: 300, timeoutMs: 10_000, deliveredReceipts: true },
       connectors: { chat: { use: '@parley/connector-telegram', options: {} } },
       log: { level: 'info', format: 'json' },
       queue: { concurrency: 32, maxAttempts: 8, backoffBaseMs: 500, backoffMaxMs: 300_000 },

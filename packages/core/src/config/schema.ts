@@ -77,6 +77,12 @@ const genesysSchema = z
       'Budget of Genesys API requests per minute for this OAuth client.',
     ),
     timeoutMs: integer({ min: 1, default: 10_000 }).describe('Timeout of one Genesys API request, in milliseconds.'),
+    deliveredReceipts: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Send Genesys a Delivered receipt for every agent message the platform accepted (the agent sees "delivered"). Each is one API request of requestsPerMinute: above ~5 messages/s at the default budget they queue up; false saves the budget for customer messages. Failed receipts are always sent.',
+      ),
   })
   .describe('Genesys Cloud Open Messaging credentials. Leave out clientId to run against the built-in emulator.');
 

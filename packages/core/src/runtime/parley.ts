@@ -47,6 +47,11 @@ export interface ParleyOptions {
   queue?: WorkerOptions;
   logger?: Logger;
   metrics?: ParleyMetrics;
+  /**
+   * Send a Delivered receipt for every agent message the platform accepted. Default true. Failed
+   * receipts are sent either way.
+   */
+  deliveredReceipts?: boolean;
   /** Minimum time between two typing events sent to Genesys for one customer. Default 5 s. */
   typingThrottleMs?: number;
   now?: () => number;
@@ -160,7 +165,7 @@ export function createParley(options: ParleyOptions): Parley {
   };
   const workers: QueueWorker[] = [
     toPlatform.work(
-      instrumented('to-platform', toPlatformHandler({ ...deps, toGenesys })),
+      instrumented('to-platform', toPlatformHandler({ ...deps, deliveredReceipts: options.deliveredReceipts ?? true })),
       options.queue,
       toPlatformDeadLetter({ ...deps, toGenesys }),
     ),

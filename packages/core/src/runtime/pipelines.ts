@@ -59,7 +59,7 @@ export function receiptJob(connectorId: string, deliveryJobId: number, receipt: 
   };
 }
 
-export function toPlatformHandler(deps: PipelineDeps & { toGenesys: JobQueue }): JobHandler<OutboundMessage> {
+export function toPlatformHandler(deps: PipelineDeps & { deliveredReceipts: boolean }): JobHandler<OutboundMessage> {
   return async (job) => {
     const slot = slotFor(deps.slots, job.connectorId);
     const message = adaptToCapabilities(job.payload, slot.definition.capabilities);
@@ -70,27 +70,20 @@ export function toPlatformHandler(deps: PipelineDeps & { toGenesys: JobQueue }):
     // the message: the window in which a crash would re-send (the only source of duplicates) is
     // one commit, and the id pair, the receipt and the job's `done` are durable together or not
     // at all.
-    return {
-      links: [
-        {
-          connectorId: slot.id,
-          platformMessageId: result.platformMessageId,
-          genesysMessageId: message.id,
-          direction: 'outbound',
-          status: 'Delivered',
-        },
-      ],
-      enqueue: [
-        {
-          queue: 'to-genesys',
-          job: receiptJob(slot.id, job.id, {
-            genesysMessageId: message.id,
-            customerId: message.to,
-            time: new Date(deps.now()).toISOString(),
-          }),
-        },
-      ],
-    };
+    const link = {
+      connectorId: slot.id,
+      platformMessageId: result.platformMessageId,
+      genesysMessageId: message.id,
+      direction: 'outbound',
+      status: 'Delivered',
+    } as const;
+    if (!deps.deliveredReceipts) return { links: [link] };
+    const receipt = receiptJob(slot.id, job.id, {
+      genesysMessageId: message.id,
+      customerId: message.to,
+      time: new Date(deps.now()).toISOString(),
+    });
+    return { links: [link], enqueue: [{ queue: 'to-genesys', job: receipt }] };
   };
 }
 
