@@ -618,6 +618,7 @@ describe('the SQLite file', () => {
       [JOB_SQL.complete, /INTEGER PRIMARY KEY/],
       // Not the done jobs: only the ranges of the three other states.
       [JOB_SQL.counts, /COVERING INDEX jobs_by_state \(queue=\? AND state=\?\)/],
+      [JOB_SQL.countDone, /COVERING INDEX jobs_by_state \(queue=\? AND state=\?\)/],
       [JOB_SQL.listDead, /jobs_by_state \(queue=\? AND state=\?\)/],
       [JOB_SQL.pruneDone, /jobs_done_age \(updated_at<\?\)/],
       [JOB_SQL.recoverJobs, /jobs_by_state \(queue=\? AND state=\?\)/],
