@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { PermanentError, RetryableError } from '../errors.js';
 import type { GenesysClient } from '../genesys/types.js';
 import type { FailureReason, OutboundMessage } from '../messages.js';
-import type { DeadLetter, Job, JobHandler, JobInput, JobQueue, WorkerHooks } from '../store/types.js';
+import type { DeadLetter, Job, JobFollowUp, JobHandler, JobInput, JobQueue, WorkerHooks } from '../store/types.js';
 import { messageBody, receiptBody, structuredResponseBody } from './genesys-bodies.js';
 import type { QueuedButtonResponse, QueuedInboundMessage } from './genesys-bodies.js';
 import type { MediaUrls } from './media.js';
@@ -130,6 +130,8 @@ export function toGenesysHandler(
 ): JobHandler<unknown> {
   return async (job) => {
     const slot = slotFor(deps.slots, job.connectorId);
+    // Recorded with the job's completion, in one transaction.
+    let followUp: JobFollowUp | undefined;
     switch (job.kind) {
       case 'message': {
         const message = job.payload as QueuedInboundMessage;
@@ -142,9 +144,7 @@ export function toGenesysHandler(
           { platformMessageId: message.platformMessageId, genesysMessageId: response.id, conversationId: response.conversationId },
           'Customer message sent to Genesys',
         );
-        deps.metrics.jobs.inc({ queue: 'to-genesys', connector: slot.id, kind: job.kind, outcome: 'done' });
-        // With the job's completion, in one transaction.
-        return {
+        followUp = {
           links: [
             {
               connectorId: slot.id,
@@ -154,6 +154,7 @@ export function toGenesysHandler(
             },
           ],
         };
+        break;
       }
       case 'button-response': {
         const press = job.payload as QueuedButtonResponse;
@@ -174,6 +175,7 @@ export function toGenesysHandler(
         throw new PermanentError('PAYLOAD_INVALID', `Unknown to-genesys job kind "${job.kind}"`);
     }
     deps.metrics.jobs.inc({ queue: 'to-genesys', connector: slot.id, kind: job.kind, outcome: 'done' });
+    return followUp;
   };
 }
 
