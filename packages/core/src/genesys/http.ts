@@ -58,6 +58,9 @@ export async function exchange(dispatcher: Dispatcher, request: HttpRequest): Pr
   if (outer?.aborted) forward();
   outer?.addEventListener('abort', forward, { once: true });
   try {
+    // An emitter has no `aborted` state for undici to check: an exchange aborted before it began
+    // must not begin.
+    if (abortReason !== undefined) throw abortReason;
     const response = await dispatcher.request({
       origin: url.origin,
       path: url.pathname + url.search,
