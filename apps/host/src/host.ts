@@ -87,7 +87,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   let emulator: GenesysEmulator | undefined;
   let store: Store | undefined;
   try {
-    store = await openStore(resolveStoreUrl(config.store.url, options.baseDir), { logger: logger.child({ part: 'store' }) });
+    const metrics = createMetrics({ defaultMetrics: true });
+    store = await openStore(resolveStoreUrl(config.store.url, options.baseDir), {
+      logger: logger.child({ part: 'store' }),
+      onBatch: ({ durationMs, committed }) =>
+        metrics.storeCommits.observe({ outcome: committed ? 'committed' : 'failed' }, durationMs / 1000),
+    });
 
     let genesysUrls: { apiUrl: string; loginUrl: string };
     let credentials: { clientId: string; clientSecret: string };
@@ -129,7 +134,6 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       }
     }
 
-    const metrics = createMetrics({ defaultMetrics: true });
     const genesys = createGenesysClient({
       ...genesysUrls,
       ...credentials,

@@ -62,6 +62,8 @@ describe('parley start (end to end)', () => {
 
     const metrics = await (await request(`${host.url}/metrics`)).body.text();
     expect(metrics).toMatch(/parley_genesys_webhooks_total\{[^}]*outcome="bad_signature"[^}]*\} 2/);
+    // Every durable write went through a timed commit.
+    expect(Number(/parley_store_commit_duration_seconds_count\{outcome="committed"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
   });
 
   it('delivers a webhook that Genesys sends twice only once', async () => {

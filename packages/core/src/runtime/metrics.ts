@@ -13,6 +13,8 @@ export interface ParleyMetrics {
   genesysRequests: Histogram<'endpoint' | 'status'>;
   queueDepth: Gauge<'queue' | 'state'>;
   receipts: Counter<'connector' | 'status'>;
+  /** Write batches of the store, from handing them to the writer to the commit's answer. */
+  storeCommits: Histogram<'outcome'>;
   /** Where `parley_queue_jobs` reads queue depths from at scrape time. */
   setQueueDepthSource(source: () => Promise<Array<{ queue: string; state: string; value: number }>>): void;
   forConnector(connectorId: string): ConnectorMetrics;
@@ -65,6 +67,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Parle
     registers: [registry],
   });
 
+  // What every durable write (and so every webhook answer) waits for: the first place to look
+  // when answers slow down (a busy disk, a starved writer thread).
+  const storeCommits = new Histogram({
+    name: 'parley_store_commit_duration_seconds',
+    help: 'Write batches of the store, from handing them to the writer thread to the answer of their commit, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+
   const custom = new Map<string, Counter<string> | Histogram<string>>();
   const forConnector = (connectorId: string): ConnectorMetrics => ({
     counter(name, help, labelNames = []) {
@@ -95,6 +107,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Parle
     genesysRequests,
     queueDepth,
     receipts,
+    storeCommits,
     setQueueDepthSource: (source) => {
       depthSource = source;
     },

@@ -8,3 +8,4 @@ export {
   type SqliteStoreOptions,
   type SqliteStoreStats,
 } from './sqlite/store.js';
+export type { CommittedBatch } from './sqlite/write-batch.js';

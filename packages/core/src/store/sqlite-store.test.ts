@@ -391,6 +391,19 @@ describe('dedupe', () => {
   });
 });
 
+describe('onBatch', () => {
+  it('reports each write batch once its commit answered: writes, duration, committed', async () => {
+    const batches: { durationMs: number; writes: number; committed: boolean }[] = [];
+    const store = openAt(dbPath(), { onBatch: (batch) => batches.push(batch) });
+    const queue = store.queue('to-platform');
+    // One event-loop turn: one batch.
+    await Promise.all(['a', 'b', 'c'].map((key) => queue.enqueue(message(key))));
+    expect(batches).toHaveLength(1);
+    expect(batches[0]).toMatchObject({ writes: 3, committed: true });
+    expect(batches[0]!.durationMs).toBeGreaterThanOrEqual(0);
+  });
+});
+
 describe('queue counts', () => {
   it('keeps the count of done jobs per queue through completions, prunes and a reopen', async () => {
     let clock = 1_700_000_000_000;

@@ -17,7 +17,7 @@ import { JOB_WRITE_STATEMENTS, jobWrites, prepareJobReads, PRUNE_BATCH, type Ins
 import { createKeyValueTable, KV_SQL, KV_WRITE_STATEMENTS, pruneExpiredKeys } from './kv.js';
 import { createMessageLinks, LINK_WRITE_STATEMENTS, pruneOldLinks, recordLink } from './links.js';
 import { migrate } from './schema.js';
-import { combineWrites, createWriteBatcher, type Write } from './write-batch.js';
+import { combineWrites, createWriteBatcher, type CommittedBatch, type Write } from './write-batch.js';
 import { startInlineWriter, startWriterThread } from './writer-thread.js';
 
 /** Every statement the writer runs, by the name its steps use. */
@@ -50,6 +50,11 @@ export interface SqliteStoreOptions {
    * that batches grow. Default 3 ms; an idle store sends at once.
    */
   minBatchIntervalMs?: number;
+  /**
+   * Called once per write batch when its writer answered: how long the batch took from being
+   * sent to its commit, how many writes it held, whether it committed (e.g. for a metric).
+   */
+  onBatch?: (batch: CommittedBatch) => void;
 }
 
 /** Counters since the store opened. */
@@ -140,7 +145,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const batcher = createWriteBatcher(
     () => (inMemory ? startInlineWriter(db, WRITE_STATEMENTS) : startWriterThread({ path: options.path, busyTimeoutMs, statements: WRITE_STATEMENTS })),
     logger,
-    { minBatchIntervalMs: options.minBatchIntervalMs ?? DEFAULT_MIN_BATCH_INTERVAL_MS },
+    {
+      minBatchIntervalMs: options.minBatchIntervalMs ?? DEFAULT_MIN_BATCH_INTERVAL_MS,
+      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+    },
   );
   // Every write of the store goes through here, so it is refused once the store is closed.
   const write: Write = (request) => {

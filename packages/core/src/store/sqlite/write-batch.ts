@@ -88,6 +88,15 @@ export interface WriteBatchStats {
   commitsWith: Record<string, number>;
 }
 
+/** What `onBatch` hears of each batch once its writer answered. */
+export interface CommittedBatch {
+  /** From sending the batch to the writer to its answer, in ms. */
+  durationMs: number;
+  writes: number;
+  /** False when the transaction could not commit. */
+  committed: boolean;
+}
+
 /** The write path of one store. */
 export interface WriteBatcher {
   run: Write;
@@ -112,7 +121,7 @@ interface Waiting {
 export function createWriteBatcher(
   start: () => WriterThread,
   logger: Logger,
-  options: { minBatchIntervalMs?: number } = {},
+  options: { minBatchIntervalMs?: number; onBatch?: (batch: CommittedBatch) => void } = {},
 ): WriteBatcher {
   const minBatchIntervalMs = options.minBatchIntervalMs ?? 0;
   let waiting: Waiting[] = [];
@@ -176,10 +185,24 @@ export function createWriteBatcher(
     if (entries.length === 0) return undefined;
 
     writer ??= startWriter();
-    lastSentAt = performance.now();
+    const sentAt = performance.now();
+    lastSentAt = sentAt;
+    const report = (committed: boolean): void => {
+      try {
+        options.onBatch?.({ durationMs: performance.now() - sentAt, writes: entries.length, committed });
+      } catch (error) {
+        logger.error({ err: error }, 'The onBatch hook of the store failed');
+      }
+    };
     const sending = writer.run(programs).then(
-      (reply) => settle(entries, reply.outcomes, reply.failed),
-      (error: unknown) => settle(entries, [], { name: 'Error', message: error instanceof Error ? error.message : String(error) }),
+      (reply) => {
+        report(reply.failed === undefined);
+        settle(entries, reply.outcomes, reply.failed);
+      },
+      (error: unknown) => {
+        report(false);
+        settle(entries, [], { name: 'Error', message: error instanceof Error ? error.message : String(error) });
+      },
     );
     inFlight = sending.finally(() => {
       inFlight = undefined;
