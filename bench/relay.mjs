@@ -36,7 +36,7 @@ import {
   waitForQuiet,
 } from './lib/proc.mjs';
 import { BODY_BYTES, loadTools, runLoad, webhookFactory } from './lib/load.mjs';
-import { median, medianBy, promSum, quantile } from './lib/stats.mjs';
+import { histogramBetween, median, medianBy, promHistogram, promSum, quantile } from './lib/stats.mjs';
 import { printReport } from './lib/report.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -214,6 +214,9 @@ async function startHost({ pin, label, fakes, genesysUrl }) {
         promSum(text, 'parley_queue_jobs', { queue, state: 'pending' }) + promSum(text, 'parley_queue_jobs', { queue, state: 'running' });
       return { toPlatform: count('to-platform'), toGenesys: count('to-genesys') };
     },
+    // The store's write batches (parley_store_commit_duration_seconds): what every answer waits for.
+    storeCommits: async () =>
+      promHistogram(await (await fetch(`${url}/metrics`)).text(), 'parley_store_commit_duration_seconds', { outcome: 'committed' }),
     stop: () => handle.stop(),
   };
 }
@@ -350,13 +353,18 @@ async function outboundPhase({ key, title, kind, ratePerSec, runs, env }) {
     const results = [];
     for (let index = 0; index < runs; index++) {
       const backlogBefore = await server.backlog();
+      const commitsBefore = await server.storeCommits?.();
       const sentBefore = await fakes.call('sentCount');
       const cpuBefore = cpuSnapshot(server.pid, fakes.pid);
       const result = await load(settings.durationSec);
       const cpuAfter = cpuSnapshot(server.pid, fakes.pid);
       const sentAfter = await fakes.call('sentCount');
       const backlogAfter = await server.backlog();
+      const commitsAfter = await server.storeCommits?.();
       const cpu = cpuBetween(cpuBefore, cpuAfter);
+      const commits = commitsBefore && commitsAfter
+        ? { p50: histogramBetween(commitsBefore, commitsAfter, 0.5), p99: histogramBetween(commitsBefore, commitsAfter, 0.99) }
+        : undefined;
       const ok = result['2xx'];
       results.push({
         acceptedPerSec: ok / cpu.seconds,
@@ -374,6 +382,13 @@ async function outboundPhase({ key, title, kind, ratePerSec, runs, env }) {
         backlogGrowth: backlogAfter.toPlatform - backlogBefore.toPlatform,
         receiptBacklogEnd: backlogAfter.toGenesys,
         serverCpuUsPerReq: (cpu.serverTicks * (1e6 / CLOCK_TICKS)) / Math.max(ok, 1),
+        ...(commits
+          ? {
+              storeCommitsPerSec: commits.p50.count / cpu.seconds,
+              storeCommitP50Ms: commits.p50.upperBound * 1000,
+              storeCommitP99Ms: commits.p99.upperBound * 1000,
+            }
+          : {}),
         serverCpuPct: cpu.serverPct,
         fakesCpuPct: cpu.fakesPct,
         loadGenCpuPct: cpu.loadGenPct,

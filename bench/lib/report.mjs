@@ -37,9 +37,15 @@ function outboundRow(label, phase) {
 function runsNote(phase, what, pick) {
   const errors = phase.runs.reduce((sum, run) => sum + run.non2xx + run.errors + run.timeouts, 0);
   const warnings = phase.serverWarnings?.count ?? 0;
+  const { median } = phase;
+  // Bucket bounds of parley_store_commit_duration_seconds: the commit every answer waits for.
+  const commits = Number.isFinite(median.storeCommitsPerSec)
+    ? `; store commits ${int(median.storeCommitsPerSec)}/s, p50 ≤ ${median.storeCommitP50Ms} ms, p99 ≤ ${median.storeCommitP99Ms} ms`
+    : '';
   return {
     note:
       `runs (${what}): ${phase.runs.map(pick).join(' · ')}` +
+      commits +
       (errors > 0 ? `; non-2xx/errors/timeouts: ${errors}` : '') +
       (warnings > 0 ? `; server logged ${warnings} warnings (see its log)` : ''),
   };

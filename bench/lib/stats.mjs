@@ -39,3 +39,32 @@ export function promSum(text, metric, labels) {
   }
   return found ? sum : 0;
 }
+
+/**
+ * The cumulative buckets of histogram `metric` whose labels include `labels`, as
+ * `[{ le, count }]` in ascending `le` (Infinity last), from Prometheus text.
+ */
+export function promHistogram(text, metric, labels) {
+  const buckets = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${metric}_bucket{`)) continue;
+    const present = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (!Object.entries(labels).every(([key, value]) => present[key] === value)) continue;
+    const le = present.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(present.le);
+    buckets.push({ le, count: Number(line.slice(line.lastIndexOf(' ') + 1)) });
+  }
+  return buckets.sort((a, b) => a.le - b.le);
+}
+
+/**
+ * What a histogram counted between two readings (`promHistogram` of each): the number of samples
+ * and the upper bound of the bucket holding quantile `q` of them (NaN when none).
+ */
+export function histogramBetween(before, after, q) {
+  const earlier = new Map(before.map((bucket) => [bucket.le, bucket.count]));
+  const delta = after.map((bucket) => ({ le: bucket.le, count: bucket.count - (earlier.get(bucket.le) ?? 0) }));
+  const total = delta.at(-1)?.count ?? 0;
+  if (total <= 0) return { count: 0, upperBound: Number.NaN };
+  const bucket = delta.find((entry) => entry.count >= q * total);
+  return { count: total, upperBound: bucket?.le ?? Number.NaN };
+}
