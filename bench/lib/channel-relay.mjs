@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { startGenesysArrivalStub, inboundText } from './genesys-arrival-stub.mjs';
+import { inboundText, startGenesysArrivalStub } from './lean-genesys.mjs';
 import { loadTools, runLoad, webhookFactory } from './load.mjs';
 import { CLOCK_TICKS, Children, canPin, cpuTicks, freePort, memoryMb, pinSelf, unlessExited } from './proc.mjs';
 import { medianBy, promSum, quantile } from './stats.mjs';
@@ -193,7 +193,7 @@ export async function runChannelRelayBench(plugin) {
   /** One message from each customer, waited for at the stub (at most `inboundWaitSec`). */
   async function everyCustomerWrites(platform, stub) {
     const count = platform.addresses.length;
-    for (let index = 0; index < count; index++) platform.write(index, inboundText(Date.now(), index));
+    for (let index = 0; index < count; index++) platform.write(index, inboundText(index, Date.now()));
     const deadline = Date.now() + settings.inboundWaitSec * 1000;
     while (stub.arrivals.size < count && Date.now() < deadline) await sleep(20);
     log(`outbound: ${stub.arrivals.size}/${count} customers wrote first`);
@@ -210,7 +210,7 @@ export async function runChannelRelayBench(plugin) {
         const first = sequence;
         for (let made = 0; made < count; made++) {
           const seq = sequence++;
-          platform.write(seq, inboundText(Date.now(), seq));
+          platform.write(seq, inboundText(seq, Date.now()));
           // Paced in slices of 10 ms: a fixed offered rate without a timer per message.
           if (ratePerSec && made % Math.max(1, ratePerSec / 100) === 0) {
             const due = startedAt + (made / ratePerSec) * 1000;

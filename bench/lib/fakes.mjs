@@ -3,7 +3,7 @@
 //
 // Two sets, chosen by BENCH_FAKES_CONFIG.kind:
 // - `lean` (the default, what the measured figures use): a node:http stub of the reference
-//   platform's Bot API (lean-platform.mjs) and a lean Genesys stub (below). The reference fake
+//   platform's Bot API (lean-platform.mjs) and a lean Genesys stub (lean-genesys.mjs). The reference fake
 //   (express, zod, every message kept) and the emulator (express, zod validation, every request
 //   recorded) cost several times the CPU per message, and here they share a core with the load
 //   generator: the host's deliveries would wait on them, and the bench would measure the fakes.
@@ -11,9 +11,9 @@
 // - `reference`: the reference platform fake and the Genesys emulator from @parley/testkit, for a
 //   run that also checks the real fakes' protocol (slower: CPU 1 becomes the limit).
 // BENCH_RECEIPTS=emulator sends the outbound phases' receipts to the emulator even with `reference`.
-import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
+import { inboundText, parseInboundText, startLeanGenesys } from './lean-genesys.mjs';
 import { startLeanPlatform } from './lean-platform.mjs';
 
 const root = process.env.BENCH_ROOT;
@@ -57,78 +57,8 @@ if (lean) {
     webhookSecret: config.webhookSecret,
   });
 }
-const stub = await startGenesysStub();
+const stub = await startLeanGenesys();
 
-/**
- * A minimal Genesys: any token request gets a token, any inbound call a 200 with an id. Inbound
- * messages are handed to `onMessage` listeners (the probe, the lean inbound phase's arrival log).
- */
-async function startGenesysStub() {
-  const counts = { token: 0, message: 0, receipt: 0, event: 0, other: 0 };
-  const messageWaiters = new Set();
-  const messageListeners = new Set();
-  let sequence = 0;
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => {
-      const reply = (status, body) => {
-        const text = JSON.stringify(body);
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-        res.end(text);
-      };
-      if (req.url === '/oauth/token') {
-        counts.token += 1;
-        return reply(200, { access_token: `bench-token-${counts.token}`, token_type: 'bearer', expires_in: 86_400 });
-      }
-      const kind = /\/inbound\/open\/(message|receipt|event)/.exec(req.url ?? '')?.[1] ?? 'other';
-      counts[kind] += 1;
-      let body;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        return reply(400, { message: 'bad json' });
-      }
-      if (kind === 'message') {
-        for (const listener of messageListeners) listener(body);
-        for (const waiter of [...messageWaiters]) waiter(body);
-      }
-      const id = kind === 'receipt' ? body.id : `stub${String(++sequence).padStart(28, '0')}`;
-      reply(200, { id, channel: body.channel, type: body.type, direction: kind === 'receipt' ? 'Outbound' : 'Inbound', conversationId: 'bench-conversation' });
-    });
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    counts,
-    /** Calls `listener(body)` for every inbound message from now on. */
-    onMessage: (listener) => messageListeners.add(listener),
-    /** Resolves with the first inbound message body matching `predicate`. */
-    nextMessage(predicate, timeoutMs) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          messageWaiters.delete(waiter);
-          reject(new Error(`the Genesys stub saw no matching inbound message within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const waiter = (body) => {
-          if (!predicate(body)) return;
-          clearTimeout(timer);
-          messageWaiters.delete(waiter);
-          resolve(body);
-        };
-        messageWaiters.add(waiter);
-      });
-    },
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
-}
-
-/** The text of a generated customer message: the fake-side creation time travels inside it. */
-const inboundText = (sequence, createdAt) => `bench-in ${sequence} ${createdAt}`;
-const INBOUND_PATTERN = /^bench-in (\d+) (\d+)$/;
 
 let inboundSequence = 0;
 
@@ -140,11 +70,10 @@ let inboundSequence = 0;
 const leanArrivals = { first: new Map(), duplicates: 0 };
 if (lean) {
   stub.onMessage((body) => {
-    const match = INBOUND_PATTERN.exec(body?.text ?? '');
-    if (!match) return;
-    const sequence = Number(match[1]);
-    if (leanArrivals.first.has(sequence)) leanArrivals.duplicates += 1;
-    else leanArrivals.first.set(sequence, [Number(match[2]), Date.now()]);
+    const generated = parseInboundText(body?.text);
+    if (!generated) return;
+    if (leanArrivals.first.has(generated.sequence)) leanArrivals.duplicates += 1;
+    else leanArrivals.first.set(generated.sequence, [generated.createdAt, Date.now()]);
   });
 }
 
@@ -159,16 +88,16 @@ function collectArrivals(first, last) {
   }
   const seen = new Set();
   for (const record of emulator.inbound({ kind: 'message' })) {
-    const match = INBOUND_PATTERN.exec(record.body?.text ?? '');
-    if (!match) continue;
-    const sequence = Number(match[1]);
+    const generated = parseInboundText(record.body?.text);
+    if (!generated) continue;
+    const { sequence } = generated;
     if (sequence < first || sequence > last) continue;
     if (seen.has(sequence)) {
       arrivals.duplicates += 1;
       continue;
     }
     seen.add(sequence);
-    arrivals.push([Number(match[2]), record.receivedAt]);
+    arrivals.push([generated.createdAt, record.receivedAt]);
   }
   return arrivals;
 }
