@@ -7,11 +7,12 @@
 // bench/README.md) pinned to CPU 1, when `taskset` exists. Method: research/perf-reliability.md §4
 // and Appendix A.
 //
-// Phases, each with fresh processes and a fresh database:
+// Phases, each with fresh processes and a fresh database (the host's and the bare baseline's
+// runs of the same load take turns):
 //   1. outbound, max:        signed webhooks → host → to-platform queue → platform stub (closed loop)
-//   2. outbound @ 3,000/s:   the same at the target rate, to check "sustained, zero backlog growth"
-//   3. outbound @ 2,000/s:   the same at a fixed rate, for latency
-//   4. bare baseline, max:   express 5 + SQLite group commit + undici relay, to the same fake
+//   2. bare baseline, max:   express 5 + SQLite group commit + undici relay, to the same fake
+//   3. outbound @ 3,000/s:   host and bare at the target rate, to check "sustained, zero backlog growth"
+//   4. outbound @ 2,000/s:   host and bare at a fixed rate, for latency
 //   5. inbound:              customer messages at the platform stub → host long-polls → Genesys stub
 // It prints a table with PASS/MISS per target and writes JSON to bench/results/. A MISS does not
 // fail the process: this is a measurement. An error (a server that does not start) does.
@@ -61,10 +62,10 @@ const settings = {
   receipts: process.env.BENCH_RECEIPTS === 'emulator' ? 'emulator' : 'stub',
   // Exploring only: the platform stub never answers a send, so the host only accepts.
   holdSends: process.env.BENCH_HOLD_SENDS === '1',
-  phases: (process.env.BENCH_PHASES ?? 'max,target,fixed,bare,inbound').split(',').map((phase) => phase.trim()).filter(Boolean),
+  phases: (process.env.BENCH_PHASES ?? 'max,bare,target,bare-target,fixed,bare-fixed,inbound').split(',').map((phase) => phase.trim()).filter(Boolean),
   hostNodeArgs: (process.env.BENCH_HOST_NODE_ARGS ?? '').split(' ').filter(Boolean),
   quietWaitSec: num('BENCH_QUIET_WAIT_S', quick ? 0 : 10),
-  timeoutSec: num('BENCH_TIMEOUT_S', 480),
+  timeoutSec: num('BENCH_TIMEOUT_S', 600),
   keepDb: process.env.BENCH_KEEP_DB === '1',
 };
 
@@ -543,7 +544,7 @@ async function inboundPhase({ env }) {
 // Verdicts
 
 function verdicts(phases) {
-  const { max, target, fixed, bare, inbound } = phases;
+  const { max, target, fixed, bare, bareTarget, bareFixed, inbound } = phases;
   const grewLittle = (run) => run.backlogGrowth <= Math.max(50, TARGETS.backlogTolerance * run.acceptedPerSec * settings.durationSec);
   const sustainedAtMax = max.median.deliveredPerSec >= TARGETS.sustainedMsgPerSec && grewLittle(max.median) && max.median.non2xx === 0;
   const targetRuns = target.runs;
@@ -569,7 +570,8 @@ function verdicts(phases) {
       evidence: sustainedAtMax
         ? `max: ${fmt(max.median.deliveredPerSec)} delivered/s, backlog ${signed(max.median.backlogGrowth)}`
         : `@ ${fmt(settings.targetRate)}/s offered: ${fmt(targetRun.deliveredPerSec)} delivered/s, backlog ${signed(targetRun.backlogGrowth)}` +
-          ` (max run: ${fmt(max.median.deliveredPerSec)} delivered/s of ${fmt(max.median.acceptedPerSec)} accepted, backlog ${signed(max.median.backlogGrowth)})`,
+          ` (max run: ${fmt(max.median.deliveredPerSec)} delivered/s of ${fmt(max.median.acceptedPerSec)} accepted, backlog ${signed(max.median.backlogGrowth)})` +
+          (bareTarget ? `; bare baseline @ ${fmt(settings.targetRate)}/s: ${fmt(bareTarget.runs[0].deliveredPerSec)} delivered/s, backlog ${signed(bareTarget.runs[0].backlogGrowth)}` : ''),
     },
     {
       target: `host ≥ ${Math.round(TARGETS.ratioOfBare * 100)} % of bare (delivered/s at max)`,
@@ -588,7 +590,8 @@ function verdicts(phases) {
         fixed.runs.every((run) => run.acceptedPerSec >= TARGETS.deliveredShare * settings.fixedRate),
       evidence:
         `p99 ${fixed.medianP99Ms} ms (median of ${fixed.runs.length} runs: ${fixed.runs.map((run) => run.p99Ms).join(' · ')}), ` +
-        `accepted ${fixed.runs.map((run) => fmt(run.acceptedPerSec)).join(' · ')}/s`,
+        `accepted ${fixed.runs.map((run) => fmt(run.acceptedPerSec)).join(' · ')}/s` +
+        (bareFixed ? `; bare baseline at the same rate: p99 ${bareFixed.medianP99Ms} ms (${bareFixed.runs.map((run) => run.p99Ms).join(' · ')}), accepted ${bareFixed.runs.map((run) => fmt(run.acceptedPerSec)).join(' · ')}/s` : ''),
     },
     {
       target: `host RSS ≤ ${TARGETS.rssMb} MB`,
@@ -637,41 +640,42 @@ async function main() {
 
   // BENCH_PHASES runs a subset (for exploring); the targets are judged only on a full run.
   const wanted = (name) => settings.phases.includes(name);
+  // Two phases asked for together take turns, one run each, so that both see the same phases of
+  // the machine's drifting speed (±25 % within minutes): the targets compare them.
+  const pairOfPhases = async (first, second, runs) =>
+    wanted(first.key) && wanted(second.key)
+      ? alternate(first, second, runs)
+      : {
+          [first.key]: wanted(first.key) ? await outboundPhase({ ...first, runs }) : undefined,
+          [second.key]: wanted(second.key) ? await outboundPhase({ ...second, runs }) : undefined,
+        };
   const maxPhase = { key: 'max', title: 'Outbound: host, max (closed loop)', kind: 'host', env };
   const barePhase = { key: 'bare', title: 'Outbound: bare express baseline, max', kind: 'bare', env };
-  // The host and the bare baseline take turns, one run each, so that both see the same phases of
-  // the machine's drifting speed (±25 % within minutes): their ratio is a target.
-  const { max, bare } = wanted('max') && wanted('bare')
-    ? await alternate(maxPhase, barePhase, settings.runs)
-    : {
-        max: wanted('max') ? await outboundPhase({ ...maxPhase, runs: settings.runs }) : undefined,
-        bare: wanted('bare') ? await outboundPhase({ ...barePhase, runs: settings.runs }) : undefined,
-      };
-  const target = wanted('target')
-    ? await outboundPhase({
-        key: 'target',
-        title: `Outbound: host @ ${fmt(settings.targetRate)}/s`,
-        kind: 'host',
-        ratePerSec: settings.targetRate,
-        runs: 1,
-        env,
-      })
-    : undefined;
-  const fixed = wanted('fixed')
-    ? await outboundPhase({
-        key: 'fixed',
-        title: `Outbound: host @ ${fmt(settings.fixedRate)}/s`,
-        kind: 'host',
-        ratePerSec: settings.fixedRate,
-        runs: settings.runs,
-        env,
-      })
-    : undefined;
+  const { max, bare } = await pairOfPhases(maxPhase, barePhase, settings.runs);
+  // At the fixed rates too, so the absolute targets have the bare baseline's figures beside them.
+  const targetPhase = {
+    key: 'target',
+    title: `Outbound: host @ ${fmt(settings.targetRate)}/s`,
+    kind: 'host',
+    ratePerSec: settings.targetRate,
+    env,
+  };
+  const bareTargetPhase = { ...targetPhase, key: 'bare-target', title: `Outbound: bare express @ ${fmt(settings.targetRate)}/s`, kind: 'bare' };
+  const { target, 'bare-target': bareTarget } = await pairOfPhases(targetPhase, bareTargetPhase, 1);
+  const fixedPhase = {
+    key: 'fixed',
+    title: `Outbound: host @ ${fmt(settings.fixedRate)}/s`,
+    kind: 'host',
+    ratePerSec: settings.fixedRate,
+    env,
+  };
+  const bareFixedPhase = { ...fixedPhase, key: 'bare-fixed', title: `Outbound: bare express @ ${fmt(settings.fixedRate)}/s`, kind: 'bare' };
+  const { fixed, 'bare-fixed': bareFixed } = await pairOfPhases(fixedPhase, bareFixedPhase, settings.runs);
   const inbound = wanted('inbound') ? await inboundPhase({ env }) : undefined;
   machine.loadAverageEnd = loadAverage();
   machine.fsyncMsEnd = fsyncLatencyMs(workDir);
 
-  const phases = { max, target, fixed, bare, inbound };
+  const phases = { max, target, fixed, bare, bareTarget, bareFixed, inbound };
   const report = {
     at: new Date(startedAt).toISOString(),
     elapsedSec: Math.round((Date.now() - startedAt) / 1000),

@@ -54,7 +54,7 @@ function runsNote(phase, what, pick) {
 /** Writes the human-readable report through `write`. */
 export function printReport(report, write) {
   const { machine, settings, phases } = report;
-  const { max, target, fixed, bare, inbound } = phases;
+  const { max, target, fixed, bare, bareTarget, bareFixed, inbound } = phases;
   const lean = settings.fakes !== 'reference';
   const platformName = lean ? 'lean platform stub' : 'reference platform fake';
   const genesysName = lean ? 'lean Genesys stub' : 'Genesys emulator';
@@ -93,6 +93,14 @@ export function printReport(report, write) {
   if (bare) {
     rows.push(outboundRow(`bare express, max (median of ${bare.runs.length})`, bare));
     rows.push(runsNote(bare, 'accepted/s, backlog growth', (run) => `${int(run.acceptedPerSec)} (${signed(run.backlogGrowth)})`));
+  }
+  if (bareTarget) {
+    rows.push(outboundRow(`bare express @ ${int(bareTarget.ratePerSec)}/s`, bareTarget));
+    rows.push(runsNote(bareTarget, 'delivered/s, backlog growth', (run) => `${int(run.deliveredPerSec)} (${signed(run.backlogGrowth)})`));
+  }
+  if (bareFixed) {
+    rows.push(outboundRow(`bare express @ ${int(bareFixed.ratePerSec)}/s (median of ${bareFixed.runs.length})`, bareFixed));
+    rows.push(runsNote(bareFixed, 'p99 ms, backlog growth', (run) => `${ms(run.p99Ms)} (${signed(run.backlogGrowth)})`));
   }
   out.push(
     table(
