@@ -87,7 +87,7 @@ describe('parseConfig', () => {
         },
       },
       log: { level: 'debug', format: 'pretty' },
-      queue: { concurrency: 8, maxAttempts: 5, backoffBaseMs: 250, backoffMaxMs: 60_000 },
+      queue: { concurrency: 8, maxAttempts: 5, backoffBaseMs: 250, backoffMaxMs: 60_000, outageHoldMs: 3_600_000 },
     });
   });
 

@@ -26,7 +26,7 @@ describe('parleyConfigSchema: defaults', () => {
       genesys: { requestsPerMinute: 300, timeoutMs: 10_000, deliveredReceipts: true },
       connectors: { chat: { use: '@parley/connector-telegram', options: {} } },
       log: { level: 'info', format: 'json' },
-      queue: { concurrency: 32, maxAttempts: 8, backoffBaseMs: 500, backoffMaxMs: 300_000 },
+      queue: { concurrency: 32, maxAttempts: 8, backoffBaseMs: 500, backoffMaxMs: 300_000, outageHoldMs: 3_600_000 },
     });
   });
 

@@ -135,6 +135,9 @@ const queueSchema = z
     maxAttempts: integer({ min: 1, default: 8 }).describe('Attempts before a job moves to the dead-letter state.'),
     backoffBaseMs: integer({ min: 1, default: 500 }).describe('Smallest retry delay, in milliseconds; the delay grows exponentially (with jitter) per attempt.'),
     backoffMaxMs: integer({ min: 1, default: 300_000 }).describe('Largest retry delay, in milliseconds.'),
+    outageHoldMs: integer({ min: 0, default: 3_600_000 }).describe(
+      "While different jobs of a connector keep failing (its platform or Genesys is down), their failures count no attempt for jobs queued less than this many milliseconds, so an outage does not dead-letter what was queued during it; the jobs are retried until one succeeds. 0 turns this off.",
+    ),
   })
   .describe('Durable queues between the platforms and Genesys.');
 

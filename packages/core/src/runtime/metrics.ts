@@ -12,6 +12,8 @@ export interface ParleyMetrics {
   inbound: Counter<'connector' | 'kind' | 'outcome'>;
   genesysRequests: Histogram<'endpoint' | 'status'>;
   queueDepth: Gauge<'queue' | 'state'>;
+  /** 1 while a connector's jobs of a queue are held because its platform or Genesys is down. */
+  queueHeld: Gauge<'queue' | 'connector'>;
   receipts: Counter<'connector' | 'status'>;
   /** Write batches of the store, from handing them to the writer to the commit's answer. */
   storeCommits: Histogram<'outcome'>;
@@ -60,6 +62,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Parle
       for (const { queue, state, value } of (await depthSource?.()) ?? []) this.set({ queue, state }, value);
     },
   });
+  const queueHeld = new Gauge({
+    name: 'parley_queue_held',
+    help: "1 while a connector's jobs of a queue are held (different jobs kept failing: its platform or Genesys is down), else 0",
+    labelNames: ['queue', 'connector'] as const,
+    registers: [registry],
+  });
   const receipts = new Counter({
     name: 'parley_genesys_receipts_total',
     help: 'Receipts Genesys sent about customer messages, by status',
@@ -106,6 +114,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Parle
     inbound,
     genesysRequests,
     queueDepth,
+    queueHeld,
     receipts,
     storeCommits,
     setQueueDepthSource: (source) => {

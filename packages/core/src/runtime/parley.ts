@@ -10,7 +10,7 @@ import { ParleyError, PermanentError } from '../errors.js';
 import type { GenesysClient } from '../genesys/types.js';
 import { silentLogger } from '../logger.js';
 import type { InboundEvent, ReceiveResult } from '../messages.js';
-import type { JobHandler, QueueName, QueueWorker, Store, WorkerOptions } from '../store/types.js';
+import type { JobHandler, OutageChange, QueueName, QueueWorker, Store, WorkerOptions } from '../store/types.js';
 import { createAttachmentDownloader, MAX_ATTACHMENT_BYTES } from './attachments.js';
 import { typingBody, type QueuedButtonResponse, type QueuedInboundMessage } from './genesys-bodies.js';
 import { createHttpApp, createRequestListener, type Readiness } from './http.js';
@@ -163,16 +163,18 @@ export function createParley(options: ParleyOptions): Parley {
       throw error;
     }
   };
+  const heldGauge = (queue: QueueName) => (change: OutageChange) =>
+    metrics.queueHeld.set({ queue, connector: change.connectorId }, change.held ? 1 : 0);
   const workers: QueueWorker[] = [
     toPlatform.work(
       instrumented('to-platform', toPlatformHandler({ ...deps, deliveredReceipts: options.deliveredReceipts ?? true })),
       options.queue,
-      toPlatformDeadLetter({ ...deps, toGenesys }),
+      { ...toPlatformDeadLetter({ ...deps, toGenesys }), onOutage: heldGauge('to-platform') },
     ),
     toGenesys.work(
       instrumented('to-genesys', toGenesysHandler({ ...deps, genesys, media })),
       options.queue,
-      toGenesysDeadLetter(deps),
+      { ...toGenesysDeadLetter(deps), onOutage: heldGauge('to-genesys') },
     ),
   ];
 

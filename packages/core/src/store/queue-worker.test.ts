@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../errors.js';
 import { createSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite/store.js';
-import type { DeadLetter, Job, JobInput, QueueWorker } from './types.js';
+import type { DeadLetter, Job, JobInput, OutageChange, QueueWorker } from './types.js';
 
 let dir: string;
 const opened: SqliteStore[] = [];
@@ -210,6 +210,118 @@ describe('retries', () => {
     expect(dead[0]?.job).toMatchObject({ id, attempts: 3, payload: { text: 'hi' }, lastError: 'socket hang up' });
     expect((dead[0]?.error as Error).message).toBe('socket hang up');
     expect(await queue.get(id)).toMatchObject({ attempts: 3, lastError: 'socket hang up' });
+  });
+});
+
+describe('outage hold', () => {
+  function forConnector<Payload>(connectorId: string, dedupeKey: string, payload: Payload): JobInput<Payload> {
+    return { ...message(dedupeKey, `conv-${dedupeKey}`, payload), connectorId };
+  }
+
+  it('holds the jobs of a connector whose jobs all fail, without spending their attempts, until one succeeds', async () => {
+    const store = openStore();
+    const queue = store.queue('to-genesys');
+    let down = true;
+    const tries = new Map<string, number>();
+    const changes: OutageChange[] = [];
+    const dead: DeadLetter[] = [];
+    const worker = track(
+      queue.work(
+        async (job) => {
+          tries.set(job.dedupeKey, (tries.get(job.dedupeKey) ?? 0) + 1);
+          if (job.connectorId === 'telegram' && down) throw new RetryableError('GENESYS_UNAVAILABLE', 'HTTP 503');
+        },
+        { ...fast, maxAttempts: 2 },
+        { onDeadLetter: async (letter) => void dead.push(letter), onOutage: (change) => void changes.push(change) },
+      ),
+    );
+    worker.start();
+    const ids = await Promise.all(['a', 'b', 'c'].map(async (key) => (await queue.enqueue(forConnector('telegram', key, null))).id));
+    // Each job is tried well past its budget of two attempts.
+    await waitFor(() => ['a', 'b', 'c'].every((key) => (tries.get(key) ?? 0) >= 5));
+    // Another connector's jobs go through meanwhile, and do not end the hold.
+    const other = await queue.enqueue(forConnector('slack', 'd', null));
+    await waitFor(async () => (await queue.get(other.id))?.state === 'done');
+
+    expect(dead).toEqual([]);
+    expect(changes).toEqual([{ connectorId: 'telegram', held: true }]);
+    for (const id of ids) {
+      const job = await queue.get(id);
+      expect(job?.state).not.toBe('dead');
+      // At most the failure that came before the hold began was counted.
+      expect(job?.attempts).toBeLessThanOrEqual(1);
+      expect(job?.lastError).toBe('GENESYS_UNAVAILABLE: HTTP 503');
+    }
+
+    down = false;
+    await waitFor(async () => (await Promise.all(ids.map((id) => queue.get(id)))).every((job) => job?.state === 'done'));
+    expect(changes).toEqual([
+      { connectorId: 'telegram', held: true },
+      { connectorId: 'telegram', held: false, heldForMs: expect.any(Number) },
+    ]);
+  });
+
+  it('makes the held jobs due at once when the hold ends, however long their wait was', async () => {
+    const store = openStore();
+    const queue = store.queue('to-platform');
+    let down = true;
+    const worker = track(
+      queue.work(
+        async () => {
+          if (down) throw new RetryableError('PLATFORM_UNAVAILABLE', 'HTTP 502');
+        },
+        // Every wait is at least a minute.
+        { pollIntervalMs: 5, backoffBaseMs: 60_000, backoffMaxMs: 120_000 },
+      ),
+    );
+    worker.start();
+    const held = await Promise.all(['a', 'b', 'c'].map(async (key) => (await queue.enqueue(forConnector('telegram', key, null))).id));
+    await waitFor(async () => (await Promise.all(held.map((id) => queue.get(id)))).every((job) => job?.lastError !== undefined));
+    for (const id of held) expect((await queue.get(id))?.runAt).toBeGreaterThan(Date.now() + 30_000);
+
+    down = false;
+    // A new message of the connector goes through: the platform is back.
+    const fresh = await queue.enqueue(forConnector('telegram', 'e', null));
+    await waitFor(async () => (await queue.get(fresh.id))?.state === 'done');
+    await waitFor(async () => (await Promise.all(held.map((id) => queue.get(id)))).every((job) => job?.state === 'done'), 2_000);
+  });
+
+  it('spends attempts again for jobs queued longer than outageHoldMs', async () => {
+    const store = openStore();
+    const queue = store.queue('to-genesys');
+    const dead: DeadLetter[] = [];
+    const worker = track(
+      queue.work(
+        async () => {
+          throw new RetryableError('GENESYS_AUTH', 'Genesys rejected the OAuth client credentials');
+        },
+        { ...fast, maxAttempts: 3, outageHoldMs: 150 },
+        { onDeadLetter: async (letter) => void dead.push(letter) },
+      ),
+    );
+    worker.start();
+    await Promise.all(['a', 'b'].map((key) => queue.enqueue(forConnector('telegram', key, null))));
+    await waitFor(() => dead.length === 2);
+    expect(dead.map((letter) => letter.cause)).toEqual(['exhausted', 'exhausted']);
+    expect(dead.every((letter) => letter.job.attempts === 3)).toBe(true);
+  });
+
+  it('is off with outageHoldMs 0: every failure counts', async () => {
+    const store = openStore();
+    const queue = store.queue('to-genesys');
+    const dead: DeadLetter[] = [];
+    const worker = track(
+      queue.work(
+        async () => {
+          throw new RetryableError('GENESYS_UNAVAILABLE', 'HTTP 503');
+        },
+        { ...fast, maxAttempts: 2, outageHoldMs: 0 },
+        { onDeadLetter: async (letter) => void dead.push(letter) },
+      ),
+    );
+    worker.start();
+    await Promise.all(['a', 'b', 'c'].map((key) => queue.enqueue(forConnector('telegram', key, null))));
+    await waitFor(() => dead.length === 3);
   });
 });
 

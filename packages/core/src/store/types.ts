@@ -54,6 +54,20 @@ export interface WorkerOptions {
   backoffMaxMs?: number;
   /** How often due retries are looked for when nothing wakes the worker. Default 250 ms. */
   pollIntervalMs?: number;
+  /**
+   * While different jobs of a connector keep failing (its platform or Genesys is down), their
+   * failures count no attempt, for jobs queued less than this long: an outage does not
+   * dead-letter everything queued during it. 0 turns the hold off. Default 1 hour.
+   */
+  outageHoldMs?: number;
+}
+
+/** A connector's hold began or ended (see `WorkerOptions.outageHoldMs`). */
+export interface OutageChange {
+  connectorId: string;
+  held: boolean;
+  /** When the hold ended: how long it lasted. */
+  heldForMs?: number;
 }
 
 /** Why a job was dead-lettered. */
@@ -70,6 +84,8 @@ export interface WorkerHooks {
    * work (e.g. queueing a Failed receipt) is never lost.
    */
   onDeadLetter?(dead: DeadLetter): Promise<void>;
+  /** A connector's hold began or ended (for a metric); the worker logs both already. */
+  onOutage?(change: OutageChange): void;
 }
 
 /**

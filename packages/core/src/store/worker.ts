@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import { isRetryable, ParleyError, RetryableError } from '../errors.js';
 import { backoffDelay } from './backoff.js';
-import type { Job, JobFollowUp, JobHandler, QueueWorker, WorkerHooks, WorkerOptions } from './types.js';
+import { OutageHolds } from './outage-hold.js';
+import type { Job, JobFollowUp, JobHandler, OutageChange, QueueWorker, WorkerHooks, WorkerOptions } from './types.js';
 
 /** Where a worker claims jobs and records their outcome. */
 export interface JobLedger {
@@ -23,6 +24,10 @@ export interface JobLedger {
   retry(job: Job, runAt: number, lastError: string): Promise<void>;
   /** Counts the attempt and dead-letters the job. */
   bury(job: Job, lastError: string): Promise<void>;
+  /** Makes the job due again at `runAt` without counting the attempt (its connector is held). */
+  postpone(job: Job, runAt: number, lastError: string): Promise<void>;
+  /** Makes the connector's pending jobs that wait for a later time due now (its hold ended). */
+  expedite(connectorId: string): Promise<void>;
   /** Makes a claimed job that never ran pending again, as it was (the worker stopped first). */
   release(job: Job): Promise<void>;
 }
@@ -55,9 +60,12 @@ export const WORKER_DEFAULTS = {
   backoffBaseMs: 500,
   backoffMaxMs: 5 * 60_000,
   pollIntervalMs: 250,
+  outageHoldMs: 60 * 60_000,
 } as const satisfies Required<WorkerOptions>;
 
 const DEFAULT_STOP_GRACE_MS = 10_000;
+/** Different jobs of a connector failing in a row that mean its platform (or Genesys) is down. */
+const OUTAGE_MIN_FAILED_JOBS = 2;
 const MAX_ERROR_LENGTH = 2_000;
 
 /** A one-line description of a failure for `lastError` and logs. */
@@ -93,6 +101,12 @@ export function createQueueWorker<Payload>(setup: QueueWorkerSetup<Payload>): Ma
   let wokenWhilePumping = false;
   // True from the claim request until the ledger counts the free slots.
   let claimWaiting = false;
+  const holds = new OutageHolds({
+    minFailedJobs: OUTAGE_MIN_FAILED_JOBS,
+    baseMs: settings.backoffBaseMs,
+    maxMs: settings.backoffMaxMs,
+    now,
+  });
 
   const freeSlots = (): number => (started ? 2 * concurrency - busy - claimedAhead.length : 0);
 
@@ -179,6 +193,8 @@ export function createQueueWorker<Payload>(setup: QueueWorkerSetup<Payload>): Ma
     } catch (error) {
       return settleFailure(job, error);
     }
+    const heldForMs = holds.succeeded(job.connectorId);
+    if (heldForMs !== undefined) endHold(job.connectorId, heldForMs);
     if (!followUp) return () => ledger.complete(job);
     return async () => {
       try {
@@ -196,8 +212,22 @@ export function createQueueWorker<Payload>(setup: QueueWorkerSetup<Payload>): Ma
     const attempts = job.attempts + 1;
     const lastError = describeError(error);
     const permanent = !isRetryable(error);
+    const retryAfterMs = error instanceof RetryableError ? (error.retryAfterMs ?? 0) : 0;
+    if (!permanent && settings.outageHoldMs > 0) {
+      const verdict = holds.failed(job.connectorId, job.id);
+      if (verdict.began) beginHold(job, lastError);
+      // A job queued longer than the hold allows spends its budget again: the operator's bound on
+      // how late a message may still arrive.
+      if (verdict.held && now() - job.createdAt < settings.outageHoldMs) {
+        const delay = Math.max(retryAfterMs, verdict.retryDelayMs);
+        logger.debug(
+          { jobId: job.id, connector: job.connectorId, delayMs: delay, error: lastError },
+          'Job failed while its connector is held, will retry',
+        );
+        return () => ledger.postpone(job, now() + delay, lastError);
+      }
+    }
     if (!permanent && attempts < settings.maxAttempts) {
-      const retryAfterMs = error instanceof RetryableError ? (error.retryAfterMs ?? 0) : 0;
       const delay = Math.max(retryAfterMs, nextBackoff(attempts));
       logger.debug({ jobId: job.id, attempts, delayMs: delay, error: lastError }, 'Job failed, will retry');
       return () => ledger.retry(job, now() + delay, lastError);
@@ -215,6 +245,32 @@ export function createQueueWorker<Payload>(setup: QueueWorkerSetup<Payload>): Ma
     }
     logger.warn({ jobId: job.id, kind: job.kind, attempts, cause, error: lastError }, 'Job dead-lettered');
     return () => ledger.bury(job, lastError);
+  }
+
+  function beginHold(job: Job, lastError: string): void {
+    logger.error(
+      { connector: job.connectorId, error: lastError, holdMaxMs: settings.outageHoldMs },
+      'Different jobs of this connector keep failing: its platform or Genesys looks down. ' +
+        'Holding its jobs (attempts not counted) until one succeeds',
+    );
+    notify({ connectorId: job.connectorId, held: true });
+  }
+
+  function endHold(connectorId: string, heldForMs: number): void {
+    // Warn, not info: whoever filters logs at warn and saw the hold begin sees it end.
+    logger.warn({ connector: connectorId, heldForMs }, 'A job of a held connector succeeded: the hold is over, its waiting jobs are due now');
+    notify({ connectorId, held: false, heldForMs });
+    ledger
+      .expedite(connectorId)
+      .catch((error: unknown) => logger.error({ err: error, connector: connectorId }, 'Could not make held jobs due'));
+  }
+
+  function notify(change: OutageChange): void {
+    try {
+      hooks.onOutage?.(change);
+    } catch (error) {
+      logger.error({ err: error }, 'The onOutage hook failed');
+    }
   }
 
   function nextBackoff(attempts: number): number {

@@ -40,6 +40,11 @@ export const JOB_SQL = {
     WHERE id = ? AND state = 'running'`,
   bury: `UPDATE jobs SET state = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ?
     WHERE id = ? AND state = 'running'`,
+  postpone: `UPDATE jobs SET state = 'pending', run_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND state = 'running'`,
+  // Heads first: they are found through the jobs that still wait (run_at > now) before those move.
+  expediteHeads: `UPDATE queue_heads SET run_at = ? WHERE queue = ? AND running = 0 AND run_at > ? AND job_id IN
+    (SELECT id FROM jobs WHERE queue = ? AND connector_id = ? AND state = 'pending' AND run_at > ?)`,
+  expediteJobs: `UPDATE jobs SET run_at = ?, updated_at = ? WHERE queue = ? AND connector_id = ? AND state = 'pending' AND run_at > ?`,
   release: `UPDATE jobs SET state = 'pending', updated_at = ? WHERE id = ? AND state = 'running'`,
   replayOne: `UPDATE jobs SET state = 'pending', attempts = 0, run_at = ?, updated_at = ?
     WHERE queue = ? AND id = ? AND state = 'dead'`,
@@ -71,6 +76,9 @@ export const JOB_WRITE_STATEMENTS = {
   'jobs.complete': JOB_SQL.complete,
   'jobs.retry': JOB_SQL.retry,
   'jobs.bury': JOB_SQL.bury,
+  'jobs.postpone': JOB_SQL.postpone,
+  'jobs.expediteHeads': JOB_SQL.expediteHeads,
+  'jobs.expediteJobs': JOB_SQL.expediteJobs,
   'jobs.release': JOB_SQL.release,
   'jobs.replayOne': JOB_SQL.replayOne,
   'jobs.replayAll': JOB_SQL.replayAll,
@@ -173,6 +181,21 @@ export const jobWrites = {
   /** Counts the attempt and dead-letters the job; false as for `complete`. */
   bury(job: Job, lastError: string, now: number): WriteRequest<boolean> {
     return { steps: [{ sql: 'jobs.bury', mode: 'run', params: [lastError, now, job.id] }], result: changed };
+  },
+
+  /** Makes the job due at `runAt` without counting the attempt; false as for `complete`. */
+  postpone(job: Job, runAt: number, lastError: string, now: number): WriteRequest<boolean> {
+    return { steps: [{ sql: 'jobs.postpone', mode: 'run', params: [runAt, lastError, now, job.id] }], result: changed };
+  },
+
+  /** Makes the connector's pending jobs of `queue` that wait for a later time due now. */
+  expedite(queue: QueueName, connectorId: string, now: number): WriteRequest<void> {
+    return {
+      steps: [
+        { sql: 'jobs.expediteHeads', mode: 'run', params: [now, queue, now, queue, connectorId, now] },
+        { sql: 'jobs.expediteJobs', mode: 'run', params: [now, now, queue, connectorId, now] },
+      ],
+    };
   },
 
   /**

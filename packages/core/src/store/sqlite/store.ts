@@ -265,6 +265,14 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
             async bury(job, lastError) {
               recorded(job, await write(jobWrites.bury(job, lastError, now())));
             },
+            async postpone(job, runAt, lastError) {
+              recorded(job, await write(jobWrites.postpone(job, runAt, lastError, now())));
+            },
+            async expedite(connectorId) {
+              await write(jobWrites.expedite(name, connectorId, now()));
+              // Now due: claim them without waiting for the poll.
+              for (const active of activeWorkers.get(name) ?? []) active.wake();
+            },
             async release(job) {
               recorded(job, await write(jobWrites.release(job, now())));
             },
