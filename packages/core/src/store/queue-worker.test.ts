@@ -286,42 +286,35 @@ describe('outage hold', () => {
     await waitFor(async () => (await Promise.all(held.map((id) => queue.get(id)))).every((job) => job?.state === 'done'), 2_000);
   });
 
-  it('spends attempts again for jobs queued longer than outageHoldMs', async () => {
-    const store = openStore();
-    const queue = store.queue('to-genesys');
+  /** A worker whose every job fails retryably, like during an outage; collects the dead letters. */
+  async function failingEverything(options: { maxAttempts: number; outageHoldMs: number }, keys: string[]) {
+    const queue = openStore().queue('to-genesys');
     const dead: DeadLetter[] = [];
     const worker = track(
       queue.work(
         async () => {
           throw new RetryableError('GENESYS_AUTH', 'Genesys rejected the OAuth client credentials');
         },
-        { ...fast, maxAttempts: 3, outageHoldMs: 150 },
+        { ...fast, ...options },
         { onDeadLetter: async (letter) => void dead.push(letter) },
       ),
     );
     worker.start();
-    await Promise.all(['a', 'b'].map((key) => queue.enqueue(forConnector('telegram', key, null))));
+    await Promise.all(keys.map((key) => queue.enqueue(forConnector('telegram', key, null))));
+    return dead;
+  }
+
+  it('spends attempts again for jobs queued longer than outageHoldMs', async () => {
+    const dead = await failingEverything({ maxAttempts: 3, outageHoldMs: 150 }, ['a', 'b']);
     await waitFor(() => dead.length === 2);
     expect(dead.map((letter) => letter.cause)).toEqual(['exhausted', 'exhausted']);
     expect(dead.every((letter) => letter.job.attempts === 3)).toBe(true);
   });
 
   it('is off with outageHoldMs 0: every failure counts', async () => {
-    const store = openStore();
-    const queue = store.queue('to-genesys');
-    const dead: DeadLetter[] = [];
-    const worker = track(
-      queue.work(
-        async () => {
-          throw new RetryableError('GENESYS_UNAVAILABLE', 'HTTP 503');
-        },
-        { ...fast, maxAttempts: 2, outageHoldMs: 0 },
-        { onDeadLetter: async (letter) => void dead.push(letter) },
-      ),
-    );
-    worker.start();
-    await Promise.all(['a', 'b', 'c'].map((key) => queue.enqueue(forConnector('telegram', key, null))));
+    const dead = await failingEverything({ maxAttempts: 2, outageHoldMs: 0 }, ['a', 'b', 'c']);
     await waitFor(() => dead.length === 3);
+    expect(dead.every((letter) => letter.job.attempts === 2)).toBe(true);
   });
 });
 
