@@ -653,24 +653,14 @@ async function main() {
   const barePhase = { key: 'bare', title: 'Outbound: bare express baseline, max', kind: 'bare', env };
   const { max, bare } = await pairOfPhases(maxPhase, barePhase, settings.runs);
   // At the fixed rates too, so the absolute targets have the bare baseline's figures beside them.
-  const targetPhase = {
-    key: 'target',
-    title: `Outbound: host @ ${fmt(settings.targetRate)}/s`,
-    kind: 'host',
-    ratePerSec: settings.targetRate,
-    env,
-  };
-  const bareTargetPhase = { ...targetPhase, key: 'bare-target', title: `Outbound: bare express @ ${fmt(settings.targetRate)}/s`, kind: 'bare' };
-  const { target, 'bare-target': bareTarget } = await pairOfPhases(targetPhase, bareTargetPhase, 1);
-  const fixedPhase = {
-    key: 'fixed',
-    title: `Outbound: host @ ${fmt(settings.fixedRate)}/s`,
-    kind: 'host',
-    ratePerSec: settings.fixedRate,
-    env,
-  };
-  const bareFixedPhase = { ...fixedPhase, key: 'bare-fixed', title: `Outbound: bare express @ ${fmt(settings.fixedRate)}/s`, kind: 'bare' };
-  const { fixed, 'bare-fixed': bareFixed } = await pairOfPhases(fixedPhase, bareFixedPhase, settings.runs);
+  const atRate = (key, ratePerSec, runs) =>
+    pairOfPhases(
+      { key, title: `Outbound: host @ ${fmt(ratePerSec)}/s`, kind: 'host', ratePerSec, env },
+      { key: `bare-${key}`, title: `Outbound: bare express @ ${fmt(ratePerSec)}/s`, kind: 'bare', ratePerSec, env },
+      runs,
+    );
+  const { target, 'bare-target': bareTarget } = await atRate('target', settings.targetRate, 1);
+  const { fixed, 'bare-fixed': bareFixed } = await atRate('fixed', settings.fixedRate, settings.runs);
   const inbound = wanted('inbound') ? await inboundPhase({ env }) : undefined;
   machine.loadAverageEnd = loadAverage();
   machine.fsyncMsEnd = fsyncLatencyMs(workDir);
