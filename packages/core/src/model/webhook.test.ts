@@ -122,7 +122,7 @@ describe('parseGenesysWebhook: what must be there', () => {
     expect(parseGenesysWebhook({ ...body, id: '' })).toEqual({ ok: false, error: 'id: Must not be empty' });
   });
 
-  it('rejects a message or event without channel.to.id', () => {
+  it('rejects a message without channel.to.id', () => {
     const text = fixture('agent-text');
     expect(parseGenesysWebhook({ ...text, channel: { platform: 'Open' } })).toEqual({
       ok: false,
@@ -133,15 +133,31 @@ describe('parseGenesysWebhook: what must be there', () => {
       ok: false,
       error: 'channel.to.id: Expected string, received number',
     });
-    expect(parseGenesysWebhook({ ...fixture('agent-typing'), channel: { to: {} } })).toEqual({
-      ok: false,
-      error: 'channel.to.id: Required',
-    });
   });
 
   it('accepts a receipt without channel.to (it refers to a message by id)', () => {
     const { webhook } = parsed({ id: 'm1', type: 'Receipt', status: 'Delivered' });
     expect(webhook).toEqual({ kind: 'receipt', id: 'm1', type: 'Receipt', status: 'Delivered' });
+  });
+
+  // The intake answers these 200 and logs what they lack; a 400 would fail the conversation.
+  it('accepts an event without channel.to.id, dropping the unusable part with a warning', () => {
+    const { channel: _channel, ...typing } = fixture('agent-typing');
+    expect(parsed(typing).webhook).toMatchObject({ kind: 'event', id: 't1', events: [{ eventType: 'Typing' }] });
+    expect(parsed(typing).webhook).not.toHaveProperty('channel');
+    const emptyTo = parsed({ ...typing, channel: { to: {} } });
+    expect(emptyTo.webhook).toMatchObject({ kind: 'event', channel: {} });
+    expect(emptyTo.warnings).toEqual(['channel.to.id: Required; ignored channel.to']);
+  });
+
+  it('accepts a receipt, event or unknown type without id', () => {
+    expect(parsed({ type: 'Receipt', status: 'Failed' }).webhook).toEqual({ kind: 'receipt', type: 'Receipt', status: 'Failed' });
+    expect(parsed({ type: 'Event', events: [] }).webhook).toEqual({ kind: 'event', type: 'Event', events: [] });
+    expect(parseGenesysWebhook({ type: 'Reaction', id: '' })).toEqual({
+      ok: true,
+      webhook: { kind: 'unknown', type: 'Reaction' },
+      warnings: ['type: "Reaction" is not a known webhook type', 'id: Must not be empty; ignored'],
+    });
   });
 
   it('rejects what is not a JSON object', () => {

@@ -3,7 +3,10 @@
  *
  * Parsing is lenient by design: unknown fields are ignored, unknown `type`s are accepted as
  * "unknown" webhooks (to be answered 200), malformed optional parts are dropped with a warning.
- * Only what routing needs is mandatory: `id`, and `channel.to.id` for messages and events.
+ * Only messages have mandatory parts: `id` and `channel.to.id`, without which an agent's message
+ * can neither reach a customer nor be answered with a Failed receipt (Genesys's receipt endpoint
+ * needs both). Receipts, events and unknown types parse whatever they lack, so the intake can
+ * answer them 200: a non-2xx answer makes Genesys fail the whole conversation.
  */
 import { z } from 'zod';
 import { describeZodIssue, formatIssuePath } from '../config/zod-issues.js';
@@ -36,7 +39,7 @@ export const genesysChannelSchema = z.object({
   metadata: z.object({ customAttributes: z.record(z.string(), z.string()).optional() }).optional(),
 });
 
-/** A channel whose `to.id` (the customer address) is known: messages and events. */
+/** A channel whose `to.id` (the customer address) is known: messages. */
 export const genesysAddressedChannelSchema = genesysChannelSchema.extend({ to: genesysRecipientSchema });
 
 const commonFields = {
@@ -57,8 +60,11 @@ const messageFieldsSchema = z.object({
   content: z.array(z.unknown()).optional(),
 });
 
+/** What receipts, events and unknown types carry: the same fields, none of them required. */
+const lenientFields = { ...commonFields, id: commonFields.id.optional() };
+
 export const genesysReceiptWebhookSchema = z.object({
-  ...commonFields,
+  ...lenientFields,
   channel: genesysChannelSchema.optional(),
   type: z.literal('Receipt'),
   /** Sent, Delivered, Read, Failed, Published or Removed; kept as sent in case Genesys adds more. */
@@ -73,14 +79,15 @@ export const genesysEventSchema = z.object({
 });
 
 export const genesysEventWebhookSchema = z.object({
-  ...commonFields,
-  channel: genesysAddressedChannelSchema,
+  ...lenientFields,
+  /** `to.id` names the customer to show the typing to; without it the event is only logged. */
+  channel: genesysChannelSchema.optional(),
   type: z.literal('Event'),
   events: z.array(genesysEventSchema).default([]),
 });
 
 export const genesysUnknownWebhookSchema = z.object({
-  ...commonFields,
+  ...lenientFields,
   channel: genesysChannelSchema.optional(),
   type: z.string(),
 });
@@ -111,8 +118,9 @@ export type ParseGenesysWebhookResult =
 const requiredString = z.string().min(1);
 
 /**
- * Reads a webhook body (already JSON-parsed). Never throws. `ok: false` only when the webhook
- * cannot be acted on; the error names the path, e.g. `channel.to.id: Required`.
+ * Reads a webhook body (already JSON-parsed). Never throws. `ok: false` only for a body that is
+ * not an object or a message without its routing parts; the error names the path, e.g.
+ * `channel.to.id: Required`.
  */
 export function parseGenesysWebhook(value: unknown): ParseGenesysWebhookResult {
   try {
@@ -131,13 +139,11 @@ function parseWebhook(value: unknown): ParseGenesysWebhookResult {
   const body = value as Record<string, unknown>;
   const type = typeof body.type === 'string' ? body.type : undefined;
 
-  const addressed = type === 'Text' || type === 'Structured' || type === 'Event';
-  const missing = requireStrings(body, addressed ? [['id'], ['channel', 'to', 'id']] : [['id']]);
-  if (missing) return { ok: false, error: missing };
-
   switch (type) {
     case 'Text':
     case 'Structured': {
+      const missing = requireStrings(body, [['id'], ['channel', 'to', 'id']]);
+      if (missing) return { ok: false, error: missing };
       const parsed = parseLeniently(messageFieldsSchema, body);
       if (!parsed.ok) return parsed;
       const { content: rawContent, ...fields } = parsed.value;

@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineConnector } from '../connector.js';
-import { silentLogger } from '../logger.js';
+import { createLogger } from '../logger.js';
 import { createSqliteStore, type SqliteStore } from '../store/sqlite/store.js';
 import { SIGNATURE_HEADER, signGenesysBody } from '../webhook/signature.js';
 import { createHttpApp, createRequestListener } from './http.js';
@@ -24,6 +24,11 @@ let dir: string;
 let store: SqliteStore;
 let server: Server;
 let baseUrl: string;
+let metrics: ReturnType<typeof createMetrics>;
+/** The connector's customers it showed "typing…" to, in order. */
+let typingShownTo: string[];
+/** Every log line of the runtime, parsed. */
+let logs: Array<Record<string, unknown>>;
 
 const definition = defineConnector({
   name: 'http-test',
@@ -31,7 +36,7 @@ const definition = defineConnector({
   capabilities: {
     inbound: ['polling'],
     attachments: { inbound: false, outbound: false },
-    typing: { inbound: false, outbound: false },
+    typing: { inbound: false, outbound: true },
     quickReplies: false,
     cards: false,
     edits: false,
@@ -50,14 +55,21 @@ let serve: 'app' | 'listener' = 'listener';
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'parley-http-'));
   store = createSqliteStore({ path: join(dir, 'parley.db') });
-  const logger = silentLogger();
-  const metrics = createMetrics();
+  logs = [];
+  typingShownTo = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(JSON.parse(line)) } });
+  metrics = createMetrics();
   const slot: ConnectorSlot = {
     id: 'tg',
     integrationId: 'integration-1',
     webhookSecret: SECRET,
     definition,
-    connector: { start: async () => {}, stop: async () => {}, send: async () => ({ platformMessageId: 'p-1' }) },
+    connector: {
+      start: async () => {},
+      stop: async () => {},
+      send: async () => ({ platformMessageId: 'p-1' }),
+      sendTyping: async (to) => void typingShownTo.push(to),
+    },
     logger,
   };
   const slots = new Map([[slot.id, slot]]);
@@ -201,6 +213,68 @@ describe.each(['listener', 'app'] as const)('the Genesys webhook route (%s)', (m
     const get = await fetch(`${baseUrl}/connectors/tg/genesys`);
     expect(get.status).toBe(404);
     expect((await store.queue('to-platform').counts()).pending).toBe(1);
+  });
+});
+
+describe('the Genesys webhook route: receipts, events and unknown types', () => {
+  const channel = (to?: string) => ({ platform: 'Open', type: 'Private', ...(to ? { to: { id: to } } : {}), time: '2026-01-01T00:00:00.000Z' });
+  const send = (webhook: Record<string, unknown>) => {
+    const body = JSON.stringify(webhook);
+    return post('/connectors/tg/genesys', body, signed(body));
+  };
+  const webhookCount = async (type: string, outcome: string) =>
+    (await metrics.webhooks.get()).values.find((v) => v.labels.type === type && v.labels.outcome === outcome)?.value ?? 0;
+
+  it('shows a typing event to the customer, queueing nothing', async () => {
+    const typing = { id: 't-1', channel: channel('tg:42'), type: 'Event', events: [{ eventType: 'Typing', typing: { type: 'On', duration: 5000 } }] };
+    expect(await send(typing)).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(typingShownTo).toEqual(['tg:42']);
+    expect(await webhookCount('Event', 'handled')).toBe(1);
+    expect((await store.queue('to-platform').counts()).pending).toBe(0);
+  });
+
+  it('answers 200 to an event that names no customer, and logs it', async () => {
+    const typing = { id: 't-2', channel: channel(), type: 'Event', events: [{ eventType: 'Typing' }] };
+    expect(await send(typing)).toMatchObject({ status: 200, body: { status: 'ignored' } });
+    for (const to of [7, '']) {
+      expect(await send({ type: 'Event', channel: { to: { id: to } }, events: [{ eventType: 'Typing' }] })).toMatchObject({ status: 200 });
+    }
+    expect(typingShownTo).toEqual([]);
+    expect(await webhookCount('Event', 'unroutable')).toBe(3);
+    expect(logs.filter((line) => line.msg === 'Ignored a Genesys event that names no customer (channel.to.id)')).toHaveLength(3);
+    expect((await store.queue('to-platform').counts()).pending).toBe(0);
+  });
+
+  it('records a receipt on the customer message it is about, queueing nothing', async () => {
+    await store.links.record({ connectorId: 'tg', platformMessageId: 'p-7', genesysMessageId: 'g-7', direction: 'inbound' });
+    const receipt = { id: 'g-7', channel: channel('tg:42'), type: 'Receipt', status: 'Failed', reasons: [{ code: 'GeneralError', message: 'no' }] };
+    expect(await send(receipt)).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await store.links.byGenesysId('tg', 'g-7')).toMatchObject({ platformMessageId: 'p-7', status: 'Failed' });
+    expect(await webhookCount('Receipt', 'recorded')).toBe(1);
+    expect(logs.some((line) => line.msg === 'Genesys reports a customer message as Failed' && line.genesysMessageId === 'g-7')).toBe(true);
+    expect((await store.queue('to-platform').counts()).pending).toBe(0);
+  });
+
+  it('answers 200 to a receipt that names no message, and logs it', async () => {
+    expect(await send({ type: 'Receipt', status: 'Delivered' })).toMatchObject({ status: 200, body: { status: 'ignored' } });
+    expect(await webhookCount('Receipt', 'unroutable')).toBe(1);
+    expect(logs.some((line) => line.msg === 'Ignored a Genesys receipt that names no message (id)' && line.status === 'Delivered')).toBe(true);
+  });
+
+  it('answers 200 to unknown types, with or without id, and logs them', async () => {
+    expect(await send({ id: 'r-1', channel: channel('tg:42'), type: 'Reaction', text: 'thumbs up' })).toMatchObject({ status: 200, body: { status: 'ignored' } });
+    expect(await send({ text: 'no type, no id' })).toMatchObject({ status: 200, body: { status: 'ignored' } });
+    expect(await webhookCount('Reaction', 'ignored')).toBe(1);
+    expect(await webhookCount('', 'ignored')).toBe(1);
+    expect(logs.filter((line) => line.msg === 'Ignored a Genesys webhook of an unknown type').map((line) => line.type)).toEqual(['Reaction', '']);
+    expect((await store.queue('to-platform').counts()).pending).toBe(0);
+  });
+
+  it('still answers 400 to a message that names no customer: it could not even get a Failed receipt', async () => {
+    const message = { id: 'g-10', channel: channel(), type: 'Text', text: 'to nobody' };
+    expect(await send(message)).toMatchObject({ status: 400, body: { error: 'channel.to.id: Required' } });
+    expect(await webhookCount('unknown', 'bad_payload')).toBe(1);
+    expect((await store.queue('to-platform').counts()).pending).toBe(0);
   });
 });
 

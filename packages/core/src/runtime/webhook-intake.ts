@@ -74,8 +74,13 @@ export function createWebhookIntake(deps: {
         return { status: 200, body: { status: duplicate ? 'duplicate' : 'queued', id: message.id } };
       }
       case 'event': {
+        const to = webhook.channel?.to?.id;
+        if (!to) {
+          count(connectorId, 'Event', 'unroutable');
+          slot.logger.warn({ id: webhook.id }, 'Ignored a Genesys event that names no customer (channel.to.id)');
+          return { status: 200, body: { status: 'ignored' } };
+        }
         if (isTypingEvent(webhook) && slot.connector.sendTyping && slot.definition.capabilities.typing.outbound) {
-          const to = webhook.channel.to.id;
           // Typing is ephemeral: shown now or never, so it skips the durable queue.
           slot.connector.sendTyping(to).catch((error: unknown) => {
             slot.logger.debug({ err: error, to }, 'Could not show agent typing');
@@ -85,9 +90,16 @@ export function createWebhookIntake(deps: {
         return { status: 200, body: { status: 'ok' } };
       }
       case 'receipt': {
+        const status = webhook.status ?? 'Unknown';
+        if (webhook.id === undefined) {
+          deps.metrics.receipts.inc({ connector: connectorId, status });
+          count(connectorId, 'Receipt', 'unroutable');
+          slot.logger.warn({ status, reasons: webhook.reasons }, 'Ignored a Genesys receipt that names no message (id)');
+          return { status: 200, body: { status: 'ignored' } };
+        }
         // A receipt about a customer message (Genesys → us): record it; Failed ones are worth a warning.
-        await deps.links.setStatus(connectorId, webhook.id, webhook.status ?? 'Unknown');
-        deps.metrics.receipts.inc({ connector: connectorId, status: webhook.status ?? 'Unknown' });
+        await deps.links.setStatus(connectorId, webhook.id, status);
+        deps.metrics.receipts.inc({ connector: connectorId, status });
         if (webhook.status === 'Failed') {
           slot.logger.warn({ genesysMessageId: webhook.id, reasons: webhook.reasons }, 'Genesys reports a customer message as Failed');
         }
