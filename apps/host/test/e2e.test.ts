@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { signGenesysBody } from '@parley/core';
 import { killHost, startHostProcess, waitForReady, type HostProcess } from './support/host-process.js';
-import { agentWebhook, createWorld, eventually, hostEnv, postWebhook, type World } from './support/fixtures.js';
+import { agentWebhook, createWorld, eventually, hostEnv, INTEGRATION_ID, postWebhook, type World } from './support/fixtures.js';
 
 let world: World | undefined;
 let host: HostProcess | undefined;
@@ -133,6 +133,53 @@ describe('parley start (end to end)', () => {
     expect(world.emulator.inbound({ kind: 'receipt', includeRejected: true }).map((record) => record.body?.id)).toEqual([
       'quiet-00000000000000000000000002',
     ]);
+  });
+
+  it('answers 200 to receipts, typing events and unknown types; typing reaches the customer and nothing is queued', async () => {
+    world = await createWorld();
+    host = await start(world);
+    await world.platform.customer('chat-8').sendText('Is anyone there?');
+    const inbound = await world.emulator.waitForInbound((r) => r.kind === 'message' && r.body.text === 'Is anyone there?', 10_000);
+
+    // Genesys's own typing event, signed and sent by the emulator like any webhook.
+    const typing = await world.emulator.agent.sendTyping(inbound.conversationId!, 3000);
+    expect(await typing.done).toMatchObject({ delivered: true, status: 200 });
+    await eventually(() => world!.platform.typingShown('chat-8') === 1, 10_000, 'the agent typing shown in chat-8');
+
+    const channel = (to?: string) => ({
+      id: INTEGRATION_ID,
+      platform: 'Open',
+      type: 'Private',
+      ...(to ? { to: { id: to, idType: 'Opaque' } } : {}),
+      time: new Date().toISOString(),
+    });
+    const others = [
+      // The status of the customer's message.
+      { id: inbound.messageId, channel: channel('ref:chat-8'), type: 'Receipt', status: 'Delivered', isFinalReceipt: true },
+      // An event that names no customer: nobody to show it to.
+      { id: 'evt-00000000000000000000000000001', channel: channel(), type: 'Event', events: [{ eventType: 'Typing' }] },
+      // A type Parley does not know, addressed and without id.
+      { channel: channel('ref:chat-8'), type: 'Reaction', direction: 'Outbound' },
+    ];
+    for (const body of others) expect((await postWebhook(host.url, JSON.stringify(body))).status).toBe(200);
+    expect(world.platform.typingShown('chat-8')).toBe(1);
+
+    const metrics = await (await request(`${host.url}/metrics`)).body.text();
+    const webhooks = (type: string, outcome: string) =>
+      Number(new RegExp(`parley_genesys_webhooks_total\\{(?=[^}]*type="${type}")(?=[^}]*outcome="${outcome}")[^}]*\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    expect([webhooks('Event', 'handled'), webhooks('Receipt', 'recorded'), webhooks('Event', 'unroutable'), webhooks('Reaction', 'ignored')]).toEqual([1, 1, 1, 1]);
+    // No job of any state in the queue to the platform: none of them was queued.
+    const toPlatform = [...metrics.matchAll(/parley_queue_jobs\{(?=[^}]*queue="to-platform")[^}]*\} (\d+)/g)].map((match) => Number(match[1]));
+    expect(toPlatform.length).toBeGreaterThan(0);
+    expect(toPlatform.every((count) => count === 0)).toBe(true);
+    // The log lines come through the process's stdout, maybe after the answers.
+    await host.waitForLog((line) => line.msg === 'Ignored a Genesys event that names no customer (channel.to.id)', 5000);
+    await host.waitForLog((line) => line.msg === 'Ignored a Genesys webhook of an unknown type' && line.type === 'Reaction', 5000);
+
+    // The host is still well: the agent's next message arrives, and only it.
+    await (await world.emulator.agent.sendText(inbound.conversationId!, 'Yes, I am here')).done;
+    await world.platform.waitForSent((message) => message.text === 'Yes, I am here', 10_000);
+    expect(world.platform.sent('chat-8').map((message) => message.text)).toEqual(['Yes, I am here']);
   });
 
   it('reports readiness per part and stops cleanly on SIGTERM', async () => {
