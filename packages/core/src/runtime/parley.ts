@@ -66,7 +66,7 @@ export interface Parley {
    */
   listener: (req: IncomingMessage, res: ServerResponse) => void;
   metrics: ParleyMetrics;
-  /** Starts the queue workers, then every connector. */
+  /** Starts every connector, then the queue workers. */
   start(): Promise<void>;
   /** Stops the workers (in-flight sends get `graceMs`), the connectors, the client and the store. */
   stop(graceMs?: number): Promise<void>;
@@ -225,10 +225,11 @@ export function createParley(options: ParleyOptions): Parley {
     connector: (id) => slots.get(id),
     readiness,
     async start() {
-      for (const worker of workers) worker.start();
       // Warm the token so the first customer message does not pay for it; a failure here is not
       // fatal (Genesys may be briefly down) and shows in /readyz.
       genesys.getToken().catch((error: unknown) => logger.warn({ err: error }, 'Could not get a Genesys token yet'));
+      // Connectors first: a job already queued (resumed after a crash, or accepted while the
+      // connectors start) must not reach send() of a connector that has not started.
       await Promise.all(
         [...slots.values()].map(async (slot) => {
           try {
@@ -242,6 +243,9 @@ export function createParley(options: ParleyOptions): Parley {
           slot.logger.info({ type: slot.definition.name }, 'Connector started');
         }),
       );
+      // A stop() that came while the connectors started (a signal during start-up) wins.
+      if (stopped) return;
+      for (const worker of workers) worker.start();
     },
     async stop(graceMs = 10_000) {
       if (stopped) return;
