@@ -12,7 +12,6 @@ import {
   createLogger,
   loadConfigFile,
   openStore,
-  validateConnectorOptions,
   type Logger,
   type ParleyConfig,
   type QueueName,
@@ -21,8 +20,9 @@ import { startGenesysEmulator } from '@parley/testkit';
 import { findConfigPath } from './config-source.js';
 import { startDemo } from './demo.js';
 import { tuneHeapGrowth } from './heap-growth.js';
-import { resolveStoreUrl, startHost } from './host.js';
-import { FIRST_PARTY_CONNECTORS, loadConnectorDefinition, loadConnectorSchemaSources } from './load-connectors.js';
+import { planHost, resolveStoreUrl } from './host-plan.js';
+import { startHost } from './host.js';
+import { FIRST_PARTY_CONNECTORS, loadConnectorSchemaSources } from './load-connectors.js';
 import { hostLogger } from './logger.js';
 import { handleSignals, logUnhandledRejections } from './signals.js';
 
@@ -143,10 +143,8 @@ async function configCommand(sub: string | undefined, flags: { config?: string }
   const configPath = findConfigPath(flags.config, process.env, process.cwd());
   if (!configPath) throw new UsageError('no config file: pass --config <file> or set PARLEY_CONFIG');
   const { config, baseDir } = await loadConfig(configPath);
-  for (const [id, entry] of Object.entries(config.connectors)) {
-    const definition = await loadConnectorDefinition(id, entry.use, baseDir);
-    validateConnectorOptions(id, definition.optionsSchema, entry.options);
-  }
+  // The checks `parley start` makes before it opens anything, every issue at once.
+  await planHost(config, baseDir);
   out(`${configPath}: OK (${Object.keys(config.connectors).length} connector(s))`);
 }
 

@@ -5,14 +5,11 @@
 import { randomBytes, createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import {
   createGenesysClient,
   createMetrics,
   createParley,
   openStore,
-  resolveGenesysUrls,
-  validateConnectorOptions,
   type ConnectorSetup,
   type Logger,
   type Parley,
@@ -20,7 +17,7 @@ import {
   type Store,
 } from '@parley/core';
 import { startGenesysEmulator, type GenesysEmulator } from '@parley/testkit';
-import { loadConnectorDefinition } from './load-connectors.js';
+import { planHost } from './host-plan.js';
 import { mediaSecretFor } from './media-secret.js';
 
 export interface HostOptions {
@@ -43,13 +40,6 @@ export interface RunningHost {
   stop(): Promise<void>;
 }
 
-/** `sqlite:./x.db` is relative to the config file, like every other path in it. */
-export function resolveStoreUrl(url: string, baseDir: string): string {
-  const match = /^sqlite:(.*)$/.exec(url);
-  if (!match || match[1] === ':memory:' || path.isAbsolute(match[1]!)) return url;
-  return `sqlite:${path.resolve(baseDir, match[1]!)}`;
-}
-
 /** A stable integration id for a connector in emulator mode, so restarts keep conversations. */
 function emulatorIntegrationId(connectorId: string): string {
   const hex = createHash('sha256').update(`parley-emulator:${connectorId}`).digest('hex');
@@ -59,16 +49,9 @@ function emulatorIntegrationId(connectorId: string): string {
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const { config, logger } = options;
   const genesysConfig = config.genesys;
-  const emulatorMode = !genesysConfig?.clientId;
 
-  // Load and validate every connector before touching anything: a bad config fails fast.
-  const definitions = await Promise.all(
-    Object.entries(config.connectors).map(async ([id, entry]) => {
-      const definition = await loadConnectorDefinition(id, entry.use, options.baseDir);
-      const connectorOptions = validateConnectorOptions(id, definition.optionsSchema, entry.options);
-      return { id, entry, definition, options: connectorOptions };
-    }),
-  );
+  // Every check of the config before touching anything: a bad config fails fast, all of it at once.
+  const plan = await planHost(config, options.baseDir);
 
   // Bind first so the real port (with `port: 0`) is known for publicUrl; answer 503 until ready.
   const server = http.createServer((_req, res) => {
@@ -88,7 +71,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   let store: Store | undefined;
   try {
     const metrics = createMetrics({ defaultMetrics: true });
-    store = await openStore(resolveStoreUrl(config.store.url, options.baseDir), {
+    store = await openStore(plan.storeUrl, {
       logger: logger.child({ part: 'store' }),
       onBatch: ({ durationMs, committed }) =>
         metrics.storeCommits.observe({ outcome: committed ? 'committed' : 'failed' }, durationMs / 1000),
@@ -97,7 +80,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     let genesysUrls: { apiUrl: string; loginUrl: string };
     let credentials: { clientId: string; clientSecret: string };
     const setups: ConnectorSetup[] = [];
-    if (emulatorMode) {
+    if (!plan.genesysUrls) {
       emulator = await startGenesysEmulator({
         autoReply: options.emulator?.autoReply ?? true,
         logger: logger.child({ part: 'genesys-emulator' }),
@@ -108,7 +91,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       );
       genesysUrls = { apiUrl: emulator.url, loginUrl: emulator.url };
       credentials = emulator.defaultClient;
-      for (const { id, entry, definition, options: connectorOptions } of definitions) {
+      for (const { id, entry, definition, options: connectorOptions } of plan.connectors) {
         const integrationId = entry.integrationId ?? emulatorIntegrationId(id);
         const webhookSecret = entry.webhookSecret ?? randomBytes(24).toString('base64url');
         emulator.addIntegration({
@@ -120,9 +103,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         setups.push({ id, definition, options: connectorOptions, integrationId, webhookSecret });
       }
     } else {
-      genesysUrls = resolveGenesysUrls(genesysConfig);
-      credentials = { clientId: genesysConfig.clientId!, clientSecret: genesysConfig.clientSecret! };
-      for (const { id, entry, definition, options: connectorOptions } of definitions) {
+      genesysUrls = plan.genesysUrls;
+      credentials = { clientId: genesysConfig!.clientId!, clientSecret: genesysConfig!.clientSecret! };
+      for (const { id, entry, definition, options: connectorOptions } of plan.connectors) {
         // The config schema requires both when credentials are set; checked there with key paths.
         setups.push({
           id,

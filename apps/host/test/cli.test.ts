@@ -129,6 +129,40 @@ describe('parley CLI', () => {
     expect(options.stderr).toMatch(/connectors\.chat\.options\.token: /);
   });
 
+  it('checks what start checks before it opens anything, every connector and key at once', async () => {
+    const file = writeConfig(
+      tempDir(),
+      [
+        'store:',
+        '  url: postgres://parley:pw@db.example/parley',
+        'genesys:',
+        '  region: mars.example.com',
+        '  clientId: parley-client',
+        '  clientSecret: a-client-secret-long-enough',
+        'connectors:',
+        ...['one', 'two', 'three'].map((id, index) =>
+          [
+            `  ${id}:`,
+            `    use: "${id === 'two' ? '@acme/parley-connector-not-installed' : '@parley/testkit#referenceConnector'}"`,
+            `    integrationId: 5a0e2a1c-8d3e-4a43-9a55-3b8f4c2f0e1${index}`,
+            '    webhookSecret: webhook-secret-0123456789',
+            ...(id === 'two' ? [] : [`    options: { apiUrl: ${id === 'one' ? 'not-a-url' : 'http://127.0.0.1:1'}${id === 'one' ? ', token: t' : ''} }`]),
+          ].join('\n'),
+        ),
+        '',
+      ].join('\n'),
+    );
+    const [check, start] = await Promise.all([runCli(['config', 'check', '--config', file]), runCli(['start', '--config', file])]);
+    for (const result of [check, start]) {
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('genesys.region: unknown Genesys Cloud region "mars.example.com"');
+      expect(result.stderr).toContain('store.url: PostgreSQL support is not implemented yet');
+      expect(result.stderr).toContain('connectors.one.options.apiUrl: ');
+      expect(result.stderr).toContain('connectors.two.use: cannot load "@acme/parley-connector-not-installed"');
+      expect(result.stderr).toContain('connectors.three.options.token: ');
+    }
+  });
+
   it('runs the Genesys emulator on its own until SIGTERM', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [CLI, 'emulator', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
