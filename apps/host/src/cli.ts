@@ -12,7 +12,6 @@ import {
   createLogger,
   loadConfigFile,
   openStore,
-  type Logger,
   type ParleyConfig,
   type QueueName,
 } from '@parley/core';
@@ -24,7 +23,7 @@ import { planHost, resolveStoreUrl } from './host-plan.js';
 import { startHost } from './host.js';
 import { FIRST_PARTY_CONNECTORS, loadConnectorSchemaSources } from './load-connectors.js';
 import { hostLogger } from './logger.js';
-import { handleSignals, logUnhandledRejections } from './signals.js';
+import { handleSignals, logUnhandledRejections, type Shutdown } from './signals.js';
 
 const HELP = `parley: bridges chat platforms to Genesys Cloud Open Messaging
 
@@ -60,33 +59,50 @@ async function start(flags: { config?: string; port?: string }): Promise<void> {
   }
   tuneHeapGrowth();
   const configPath = findConfigPath(flags.config, process.env, process.cwd());
-  let logger: Logger;
-  let host;
   if (configPath) {
     const { config, baseDir } = await loadConfig(configPath);
     if (port !== undefined) config.server.port = port;
-    logger = hostLogger(config.log);
+    const logger = hostLogger(config.log);
     logger.info({ config: configPath }, 'Starting Parley');
     logUnhandledRejections(logger);
-    host = await startHost({ config, baseDir, logger });
-    handleSignals(logger, () => host!.stop());
+    const shutdown = handleSignals(logger);
+    const host = await startOrStopped(shutdown, () => startHost({ config, baseDir, logger, signal: shutdown.signal }));
+    if (host) shutdown.stopWith(() => host.stop());
     return;
   }
-  logger = hostLogger({ level: 'info', format: process.stdout.isTTY ? 'pretty' : 'json' });
+  const logger = hostLogger({ level: 'info', format: process.stdout.isTTY ? 'pretty' : 'json' });
   logUnhandledRejections(logger);
+  const shutdown = handleSignals(logger);
   const demoPort = port ?? 8080;
   const demo = await startDemo({ port: demoPort, platformPort: demoPort === 0 ? 0 : demoPort + 1, logger });
   logger.info({ demoPlatform: demo.platformUrl }, 'Starting Parley on embedded defaults (no parley.yaml found)');
-  host = await startHost({ config: demo.config, baseDir: process.cwd(), logger });
-  handleSignals(logger, async () => {
-    await host!.stop();
+  const host = await startOrStopped(shutdown, () => startHost({ config: demo.config, baseDir: process.cwd(), logger, signal: shutdown.signal }), demo.close);
+  if (!host) return;
+  shutdown.stopWith(async () => {
+    await host.stop();
     await demo.close();
   });
   await demo.greet();
 }
 
+/**
+ * Runs a start-up that a signal may stop; then `startHost` has closed what it opened, `cleanUp`
+ * closes what was opened before it, and the process exits 0. Undefined when so stopped.
+ */
+async function startOrStopped<T>(shutdown: Shutdown, run: () => Promise<T>, cleanUp?: () => Promise<void>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (error) {
+    await cleanUp?.();
+    if (!shutdown.signal.aborted) throw error;
+    shutdown.startStopped();
+    return undefined;
+  }
+}
+
 async function emulator(flags: { port?: string; host?: string }): Promise<void> {
   const logger = createLogger({ level: 'info' });
+  const shutdown = handleSignals(logger);
   const running = await startGenesysEmulator({
     port: flags.port ? Number(flags.port) : 9090,
     host: flags.host ?? '127.0.0.1',
@@ -96,7 +112,7 @@ async function emulator(flags: { port?: string; host?: string }): Promise<void> 
     { url: running.url, clientId: running.defaultClient.clientId, clientSecret: running.defaultClient.clientSecret },
     'Genesys Open Messaging emulator running: point genesys.apiUrl and genesys.loginUrl at this url',
   );
-  handleSignals(logger, () => running.close());
+  shutdown.stopWith(() => running.close());
 }
 
 /**

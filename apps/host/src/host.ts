@@ -10,6 +10,7 @@ import {
   createMetrics,
   createParley,
   openStore,
+  ParleyError,
   type ConnectorSetup,
   type Logger,
   type Parley,
@@ -27,6 +28,11 @@ export interface HostOptions {
   logger: Logger;
   /** Options for the in-process emulator used when no Genesys credentials are configured. */
   emulator?: { autoReply?: boolean };
+  /**
+   * Aborting it stops the start-up (a signal while connectors log in): what was opened is closed
+   * and `startHost` rejects with a `SHUTDOWN` error.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RunningHost {
@@ -46,14 +52,37 @@ function emulatorIntegrationId(connectorId: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
+const startStopped = () => new ParleyError('SHUTDOWN', 'Start-up stopped by a signal');
+
+/** The quick steps of start-up check the signal after they are done. */
+function throwIfStopped(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw startStopped();
+}
+
+/** Settles like `step`, or rejects with a `SHUTDOWN` error as soon as `signal` aborts. */
+function unlessAborted<T>(step: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return step;
+  if (signal.aborted) {
+    step.catch(() => {}); // given up on: its failure is no news
+    return Promise.reject(startStopped());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(startStopped());
+    signal.addEventListener('abort', onAbort, { once: true });
+    step.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 export async function startHost(options: HostOptions): Promise<RunningHost> {
-  const { config, logger } = options;
+  const { config, logger, signal } = options;
   const genesysConfig = config.genesys;
+  const graceMs = config.server.shutdownGraceMs;
 
   // Every check of the config before touching anything: a bad config fails fast, all of it at once.
-  const plan = await planHost(config, options.baseDir);
+  const plan = await unlessAborted(planHost(config, options.baseDir), signal);
 
-  // Bind first so the real port (with `port: 0`) is known for publicUrl; answer 503 until ready.
+  // Bind first so the real port (with `port: 0`) is known for publicUrl; answer 503 until the
+  // store is open and Parley's routes are in place.
   const server = http.createServer((_req, res) => {
     res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
     res.end('{"error":"Parley is starting"}');
@@ -67,8 +96,22 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const localUrl = `http://127.0.0.1:${port}`;
   const publicUrl = (config.server.publicUrl ?? `http://localhost:${port}`).replace(/\/+$/, '');
 
+  // Set once stop() begins: the server's close, bounded by the grace.
+  let serverClosed: Promise<void> | undefined;
+  const closeServer = (): Promise<void> => {
+    if (!serverClosed) {
+      serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Requests still in progress at the deadline are cut off: Genesys retries what it did not get a 200 for.
+      const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+      void serverClosed.then(() => clearTimeout(deadline));
+    }
+    return serverClosed;
+  };
+
   let emulator: GenesysEmulator | undefined;
   let store: Store | undefined;
+  let parley: Parley | undefined;
   try {
     const metrics = createMetrics({ defaultMetrics: true });
     store = await openStore(plan.storeUrl, {
@@ -76,6 +119,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       onBatch: ({ durationMs, committed }) =>
         metrics.storeCommits.observe({ outcome: committed ? 'committed' : 'failed' }, durationMs / 1000),
     });
+    throwIfStopped(signal);
 
     let genesysUrls: { apiUrl: string; loginUrl: string };
     let credentials: { clientId: string; clientSecret: string };
@@ -89,6 +133,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         { emulatorUrl: emulator.url },
         'No Genesys credentials configured (genesys.clientId): using the built-in Genesys emulator, whose echo agent answers every message. Nothing reaches a real contact center.',
       );
+      throwIfStopped(signal);
       genesysUrls = { apiUrl: emulator.url, loginUrl: emulator.url };
       credentials = emulator.defaultClient;
       for (const { id, entry, definition, options: connectorOptions } of plan.connectors) {
@@ -127,12 +172,14 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         metrics.genesysRequests.observe({ endpoint, status: String(status ?? 'error') }, durationMs / 1000),
     });
 
-    const parley = createParley({
+    const mediaSecret = await mediaSecretFor(store, config.server.mediaSecret);
+    throwIfStopped(signal);
+    parley = createParley({
       store,
       genesys,
       connectors: setups,
       publicUrl,
-      mediaSecret: await mediaSecretFor(store, config.server.mediaSecret),
+      mediaSecret,
       mediaTtlSeconds: config.server.mediaTtlSeconds,
       bodyLimitBytes: config.server.bodyLimitBytes,
       queue: config.queue,
@@ -140,38 +187,39 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       logger,
       metrics,
     });
+    store = undefined; // Parley closes it from here on
+    // Genesys webhooks are accepted (verified, queued durably) while the connectors start; the
+    // queue workers start after them, so delivery waits, and /readyz says which part is not ready.
     server.removeAllListeners('request');
     server.on('request', parley.listener);
-    try {
-      await parley.start();
-    } catch (error) {
-      await parley.stop(0);
-      store = undefined; // closed by parley.stop
-      throw error;
-    }
+    // Connectors may take long to log in: a signal stops waiting at once (parley.stop below stops them).
+    await unlessAborted(parley.start(), signal);
     logger.info(
       { url: localUrl, publicUrl, connectors: setups.map((setup) => setup.id), store: config.store.url },
       'Parley is running',
     );
 
     let stopping: Promise<void> | undefined;
+    const running = parley;
     const stop = () =>
       (stopping ??= (async () => {
         // Stop accepting first; requests already in progress finish (bounded by the grace).
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        const graceTimer = setTimeout(() => server.closeAllConnections(), config.server.shutdownGraceMs);
-        await closed;
-        clearTimeout(graceTimer);
-        await parley.stop(config.server.shutdownGraceMs);
+        await closeServer();
+        await running.stop(graceMs);
         await emulator?.close();
       })());
 
     return { url: localUrl, port, parley, ...(emulator ? { emulator } : {}), stop };
   } catch (error) {
-    server.close();
-    await emulator?.close();
+    // Whatever was opened closes: connectors that started (or are starting), the store, the server.
+    void closeServer();
+    server.closeAllConnections();
+    if (parley) {
+      await parley.stop(0).catch((stopError: unknown) => logger.error({ err: stopError }, 'Could not close what start-up opened'));
+    }
     await store?.close();
+    await serverClosed;
+    await emulator?.close();
     throw error;
   }
 }

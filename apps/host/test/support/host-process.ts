@@ -72,10 +72,21 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
   });
 }
 
+/** Runs `parley start` and waits until it says it is running. */
 export async function startHostProcess(
   configPath: string,
   options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
 ): Promise<HostProcess> {
+  const host = spawnHostProcess(configPath, options);
+  const running = await host.waitForLog((line) => line.msg === 'Parley is running', options.timeoutMs ?? 20_000);
+  return { ...host, url: String(running.url) };
+}
+
+/**
+ * Runs `parley start` without waiting for it to be running (for tests of start-up itself); its
+ * `url` is empty until then, so such tests know the port from the config.
+ */
+export function spawnHostProcess(configPath: string, options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): HostProcess {
   const child = spawn(process.execPath, [CLI, 'start', '--config', configPath], {
     cwd: options.cwd ?? path.dirname(configPath),
     env: { ...process.env, ...options.env },
@@ -131,6 +142,5 @@ export async function startHostProcess(
       check();
     });
 
-  const running = await waitForLog((line) => line.msg === 'Parley is running', options.timeoutMs ?? 20_000);
-  return { url: String(running.url), child, logs, stderr: () => stderr, exited, waitForLog };
+  return { url: '', child, logs, stderr: () => stderr, exited, waitForLog };
 }
