@@ -42,7 +42,10 @@ export interface RunningHost {
   parley: Parley;
   /** The in-process Genesys emulator, in emulator mode. */
   emulator?: GenesysEmulator;
-  /** Stops accepting requests, drains in-flight sends, closes everything. Idempotent. */
+  /**
+   * Stops accepting requests and claiming jobs at once; requests and sends in progress get one
+   * deadline of `server.shutdownGraceMs` together; then connectors and the store close. Idempotent.
+   */
   stop(): Promise<void>;
 }
 
@@ -73,6 +76,25 @@ function unlessAborted<T>(step: Promise<T>, signal: AbortSignal | undefined): Pr
   });
 }
 
+/**
+ * The store as Parley sees it, except that its close waits for `before`: Parley closes the store
+ * when its workers and connectors are done, while requests the HTTP server is finishing may
+ * still be writing to it.
+ */
+function storeClosingAfter(store: Store, before: () => Promise<void>): Store {
+  return {
+    kind: store.kind,
+    links: store.links,
+    queue: (name) => store.queue(name),
+    kv: (namespace) => store.kv(namespace),
+    ping: () => store.ping(),
+    close: async () => {
+      await before();
+      await store.close();
+    },
+  };
+}
+
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const { config, logger, signal } = options;
   const genesysConfig = config.genesys;
@@ -96,7 +118,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const localUrl = `http://127.0.0.1:${port}`;
   const publicUrl = (config.server.publicUrl ?? `http://localhost:${port}`).replace(/\/+$/, '');
 
-  // Set once stop() begins: the server's close, bounded by the grace.
+  // Set once stop() begins: the server's close, bounded by the grace (see storeClosingAfter).
   let serverClosed: Promise<void> | undefined;
   const closeServer = (): Promise<void> => {
     if (!serverClosed) {
@@ -175,7 +197,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const mediaSecret = await mediaSecretFor(store, config.server.mediaSecret);
     throwIfStopped(signal);
     parley = createParley({
-      store,
+      store: storeClosingAfter(store, () => serverClosed ?? Promise.resolve()),
       genesys,
       connectors: setups,
       publicUrl,
@@ -203,15 +225,16 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const running = parley;
     const stop = () =>
       (stopping ??= (async () => {
-        // Stop accepting first; requests already in progress finish (bounded by the grace).
-        await closeServer();
-        await running.stop(graceMs);
+        // Stop accepting and stop claiming jobs at once: the server's requests in progress and the
+        // sends in flight share one deadline; the store closes after both (storeClosingAfter).
+        await Promise.all([closeServer(), running.stop(graceMs)]);
         await emulator?.close();
       })());
 
     return { url: localUrl, port, parley, ...(emulator ? { emulator } : {}), stop };
   } catch (error) {
-    // Whatever was opened closes: connectors that started (or are starting), the store, the server.
+    // Whatever was opened closes: connectors that started (or are starting), the store, the
+    // server. The server goes first so that the store's close does not wait for it.
     void closeServer();
     server.closeAllConnections();
     if (parley) {

@@ -1,12 +1,13 @@
 /**
  * The host's start-up and shutdown, as an operator meets them: the real `parley start` process, a
- * connector whose platform is slow to answer at log-in (the fake Telegram's slow getMe), and
- * signals sent to the process.
+ * connector whose platform is slow to answer at log-in (the fake Telegram's slow getMe), a slow
+ * chat platform for sends in flight at SIGTERM, and signals sent to the process.
  */
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { killHost, spawnHostProcess, startHostProcess, type HostProcess } from './support/host-process.js';
-import { eventually, type World } from './support/fixtures.js';
+import { agentWebhook, createWorld, eventually, hostEnv, postWebhook, type World } from './support/fixtures.js';
 import { CONNECTOR_ID, createTelegramWorld, postAgentText, type TelegramWorld } from './support/telegram.js';
 
 let world: World | TelegramWorld | undefined;
@@ -82,4 +83,54 @@ describe('parley start: start-up', () => {
     host = await startHostProcess(telegram.configPath, { env: telegram.env });
     await readyzUntil(host.url, (status) => status === 200);
   });
+});
+
+describe('parley start: shutdown', () => {
+  it('on SIGTERM mid-burst stops within server.shutdownGraceMs, and a restart delivers everything accepted', async () => {
+    // Sends take 1.4 s; the grace of 1.5 s covers closing the server and the sends in flight together.
+    const graceMs = 1500;
+    const reference = await createWorld({ platformLatencyMs: 1400, shutdownGraceMs: graceMs });
+    world = reference;
+    host = await startHostProcess(reference.configPath, { env: hostEnv(reference) });
+
+    // A client that never finishes its request: the server cannot close before the deadline.
+    const slowClient = connect(Number(new URL(host.url).port), '127.0.0.1');
+    slowClient.on('error', () => {});
+    await new Promise<void>((resolve) => slowClient.once('connect', resolve));
+    slowClient.write('POST /connectors/chat/genesys HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"id":');
+
+    const customers = ['s0', 's1', 's2', 's3'];
+    for (const customer of customers) reference.platform.customer(customer);
+    const accepted: string[] = [];
+    for (let seq = 0; seq < 4; seq++) {
+      for (const customer of customers) {
+        const text = `${customer}#${seq}`;
+        const answer = await postWebhook(host.url, agentWebhook(`grace-${customer}-${String(seq).padStart(20, '0')}`, `ref:${customer}`, text));
+        expect(answer.status).toBe(200);
+        accepted.push(text);
+      }
+    }
+    // The signal comes as the second wave of sends begins: they finish inside the grace, and a
+    // worker that went on claiming would start a third wave that could not.
+    await reference.platform.waitForSent((message) => String(message.text).endsWith('#1'), 10_000);
+
+    const exit = await signalAndTime(host, 'SIGTERM');
+    slowClient.destroy();
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(host.logs.some((line) => line.msg === 'Stopped')).toBe(true);
+    // One deadline for the server and the sends in flight, plus the time to close and exit.
+    process.stderr.write(`shutdown test: SIGTERM to exit ${Math.round(exit.ms)} ms (grace ${graceMs} ms)\n`);
+    expect(exit.ms).toBeLessThan(graceMs + 700);
+    expect(reference.platform.sent().length).toBeLessThan(accepted.length);
+
+    host = await startHostProcess(reference.configPath, { env: hostEnv(reference) });
+    await eventually(
+      () => {
+        const delivered = new Set(reference.platform.sent().map((message) => message.text));
+        return accepted.every((text) => delivered.has(text));
+      },
+      20_000,
+      'every accepted message delivered after the restart',
+    );
+  }, 40_000);
 });

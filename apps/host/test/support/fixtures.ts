@@ -127,12 +127,19 @@ export interface World {
 
 /** Emulator + platform + a config file for a host on a known free port. */
 export async function createWorld(
-  options: { extraYaml?: string; queueYaml?: string; genesysYaml?: string[]; platformLatencyMs?: number } = {},
+  options: {
+    extraYaml?: string;
+    queueYaml?: string;
+    genesysYaml?: string[];
+    platformLatencyMs?: number;
+    /** `server.shutdownGraceMs`; default 5000. */
+    shutdownGraceMs?: number;
+  } = {},
 ): Promise<World> {
   const side = await startGenesysSide({ connectorId: 'chat', integrationName: 'E2E chat' });
   const platform = await startReferencePlatform({ sendLatencyMs: options.platformLatencyMs ?? 0 });
   const configPath = writeHostConfig(side, {
-    server: ['bodyLimitBytes: 65536', 'shutdownGraceMs: 5000'],
+    server: ['bodyLimitBytes: 65536', `shutdownGraceMs: ${options.shutdownGraceMs ?? 5000}`],
     logLevel: 'info',
     queue: options.queueYaml,
     genesys: options.genesysYaml,
