@@ -108,11 +108,24 @@ async function emulator(flags: { port?: string; host?: string }): Promise<void> 
     host: flags.host ?? '127.0.0.1',
     logger,
   });
-  logger.info(
-    { url: running.url, clientId: running.defaultClient.clientId, clientSecret: running.defaultClient.clientSecret },
-    'Genesys Open Messaging emulator running: point genesys.apiUrl and genesys.loginUrl at this url',
-  );
   shutdown.stopWith(() => running.close());
+  // On stdout as text, not through the logger: it redacts every clientSecret, and these are the
+  // emulator's fixed test credentials, which a user needs to point anything at it.
+  const { clientId, clientSecret } = running.defaultClient;
+  out(
+    [
+      `Genesys Open Messaging emulator running at ${running.url}`,
+      'Point parley.yaml at it with its test credentials:',
+      '  genesys:',
+      `    apiUrl: ${running.url}`,
+      `    loginUrl: ${running.url}`,
+      `    clientId: ${clientId}`,
+      `    clientSecret: ${clientSecret}`,
+      `Register an integration: POST ${running.url}/emulator/integrations {"id", "webhookUrl", "webhookSecret"}`,
+      `Reply as an agent: POST ${running.url}/emulator/conversations/{conversationId}/messages {"text"}`,
+      '(README.md, "The Genesys emulator on its own", has the rest.)',
+    ].join('\n'),
+  );
 }
 
 /**

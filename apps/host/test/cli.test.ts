@@ -168,17 +168,29 @@ describe('parley CLI', () => {
     const child = spawn(process.execPath, [CLI, 'emulator', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
-    await eventually(() => output.includes('emulator running'), 10_000, 'the emulator to start');
-    const token = await request(`http://127.0.0.1:${port}/oauth/token`, {
+    await eventually(() => output.includes('clientSecret: '), 10_000, 'the emulator to start');
+    // What it prints is all a user needs: the credentials, registering an integration.
+    const url = /emulator running at (\S+)/.exec(output)?.[1];
+    const clientId = /clientId: (\S+)/.exec(output)?.[1];
+    const clientSecret = /clientSecret: (\S+)/.exec(output)?.[1];
+    expect(url).toBe(`http://127.0.0.1:${port}`);
+    const token = await request(`${url}/oauth/token`, {
       method: 'POST',
       headers: {
-        authorization: `Basic ${Buffer.from('parley-emulator:parley-emulator-secret').toString('base64')}`,
+        authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: 'grant_type=client_credentials',
     });
     expect(token.statusCode).toBe(200);
     expect(((await token.body.json()) as { access_token: string }).access_token).toBeTruthy();
+    const integration = await request(`${url}/emulator/integrations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'my-integration', webhookUrl: 'http://127.0.0.1:8080/connectors/chat/genesys', webhookSecret: 'a-webhook-secret' }),
+    });
+    expect(integration.statusCode).toBe(201);
+    expect(await integration.body.json()).toMatchObject({ id: 'my-integration' });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
