@@ -87,9 +87,9 @@ describe('parley start: start-up', () => {
 
 describe('parley start: shutdown', () => {
   it('on SIGTERM mid-burst stops within server.shutdownGraceMs, and a restart delivers everything accepted', async () => {
-    // Sends take 1.4 s; the grace of 1.5 s covers closing the server and the sends in flight together.
-    const graceMs = 1500;
-    const reference = await createWorld({ platformLatencyMs: 1400, shutdownGraceMs: graceMs });
+    // Sends take 1.9 s; the grace of 2 s covers closing the server and the sends in flight together.
+    const graceMs = 2000;
+    const reference = await createWorld({ platformLatencyMs: 1900, shutdownGraceMs: graceMs });
     world = reference;
     host = await startHostProcess(reference.configPath, { env: hostEnv(reference) });
 
@@ -118,9 +118,9 @@ describe('parley start: shutdown', () => {
     slowClient.destroy();
     expect(exit).toMatchObject({ code: 0, signal: null });
     expect(host.logs.some((line) => line.msg === 'Stopped')).toBe(true);
-    // One deadline for the server and the sends in flight, plus the time to close and exit.
-    process.stderr.write(`shutdown test: SIGTERM to exit ${Math.round(exit.ms)} ms (grace ${graceMs} ms)\n`);
-    expect(exit.ms).toBeLessThan(graceMs + 700);
+    // One deadline for the server and the sends in flight, plus the time to close and exit (a
+    // deadline for each, one after the other, took about twice the grace).
+    expect(exit.ms).toBeLessThan(graceMs + 1200);
     expect(reference.platform.sent().length).toBeLessThan(accepted.length);
 
     host = await startHostProcess(reference.configPath, { env: hostEnv(reference) });
