@@ -76,25 +76,6 @@ function unlessAborted<T>(step: Promise<T>, signal: AbortSignal | undefined): Pr
   });
 }
 
-/**
- * The store as Parley sees it, except that its close waits for `before`: Parley closes the store
- * when its workers and connectors are done, while requests the HTTP server is finishing may
- * still be writing to it.
- */
-function storeClosingAfter(store: Store, before: () => Promise<void>): Store {
-  return {
-    kind: store.kind,
-    links: store.links,
-    queue: (name) => store.queue(name),
-    kv: (namespace) => store.kv(namespace),
-    ping: () => store.ping(),
-    close: async () => {
-      await before();
-      await store.close();
-    },
-  };
-}
-
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const { config, logger, signal } = options;
   const genesysConfig = config.genesys;
@@ -118,7 +99,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const localUrl = `http://127.0.0.1:${port}`;
   const publicUrl = (config.server.publicUrl ?? `http://localhost:${port}`).replace(/\/+$/, '');
 
-  // Set once stop() begins: the server's close, bounded by the grace (see storeClosingAfter).
+  // Set once stop() begins: the server's close, bounded by the grace.
   let serverClosed: Promise<void> | undefined;
   const closeServer = (): Promise<void> => {
     if (!serverClosed) {
@@ -197,7 +178,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const mediaSecret = await mediaSecretFor(store, config.server.mediaSecret);
     throwIfStopped(signal);
     parley = createParley({
-      store: storeClosingAfter(store, () => serverClosed ?? Promise.resolve()),
+      store,
+      // Closed here, after the server's last request: those may still be writing to it.
+      closeStoreOnStop: false,
       genesys,
       connectors: setups,
       publicUrl,
@@ -209,7 +192,6 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       logger,
       metrics,
     });
-    store = undefined; // Parley closes it from here on
     // Genesys webhooks are accepted (verified, queued durably) while the connectors start; the
     // queue workers start after them, so delivery waits, and /readyz says which part is not ready.
     server.removeAllListeners('request');
@@ -223,25 +205,27 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 
     let stopping: Promise<void> | undefined;
     const running = parley;
+    const openStoreHandle = store;
     const stop = () =>
       (stopping ??= (async () => {
         // Stop accepting and stop claiming jobs at once: the server's requests in progress and the
-        // sends in flight share one deadline; the store closes after both (storeClosingAfter).
+        // sends in flight share one deadline; the store closes after both.
         await Promise.all([closeServer(), running.stop(graceMs)]);
+        await openStoreHandle.close();
         await emulator?.close();
       })());
 
     return { url: localUrl, port, parley, ...(emulator ? { emulator } : {}), stop };
   } catch (error) {
-    // Whatever was opened closes: connectors that started (or are starting), the store, the
-    // server. The server goes first so that the store's close does not wait for it.
+    // Whatever was opened closes: the server (cut off at once), connectors that started (or are
+    // starting), the store, the emulator.
     void closeServer();
     server.closeAllConnections();
     if (parley) {
       await parley.stop(0).catch((stopError: unknown) => logger.error({ err: stopError }, 'Could not close what start-up opened'));
     }
-    await store?.close();
     await serverClosed;
+    await store?.close();
     await emulator?.close();
     throw error;
   }

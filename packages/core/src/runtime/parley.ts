@@ -35,6 +35,11 @@ export interface ConnectorSetup {
 
 export interface ParleyOptions {
   store: Store;
+  /**
+   * Whether `stop()` closes the store (default true). False when its opener closes it later, e.g.
+   * a host whose HTTP server may still be finishing requests that write to it.
+   */
+  closeStoreOnStop?: boolean;
   genesys: GenesysClient;
   connectors: ConnectorSetup[];
   /** Public base URL of this host: media URLs and platform webhook URLs are built from it. */
@@ -68,7 +73,7 @@ export interface Parley {
   metrics: ParleyMetrics;
   /** Starts every connector, then the queue workers. */
   start(): Promise<void>;
-  /** Stops the workers (in-flight sends get `graceMs`), the connectors, the client and the store. */
+  /** Stops the workers (in-flight sends get `graceMs`), the connectors, the client and the store (see `closeStoreOnStop`). */
   stop(graceMs?: number): Promise<void>;
   readiness(): Promise<Readiness>;
   /** The connector instance of `id` (for tests and diagnostics). */
@@ -261,7 +266,7 @@ export function createParley(options: ParleyOptions): Parley {
       });
       await downloader.close();
       await genesys.close();
-      await store.close();
+      if (options.closeStoreOnStop ?? true) await store.close();
     },
   };
 }
