@@ -77,6 +77,7 @@ describe('parley start: start-up', () => {
     const messages = host.logs.map((line) => line.msg);
     expect(messages).toContain('Start-up stopped: everything it opened is closed');
     expect(messages).not.toContain('Parley is running');
+    expect(messages).not.toContain('Connector started');
     // The connector never went on to poll: it was stopped, not left running until the exit.
     expect(telegram.telegram.calls('getUpdates')).toEqual([]);
     // The store was closed cleanly: the next start opens it and runs.

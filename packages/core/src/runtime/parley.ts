@@ -244,6 +244,9 @@ export function createParley(options: ParleyOptions): Parley {
               cause: error,
             });
           }
+          // A stop() during the start (a signal while logging in) may end a connector's start
+          // early without an error: it did not start, whatever start() returned.
+          if (stopped) return;
           started.add(slot.id);
           slot.logger.info({ type: slot.definition.name }, 'Connector started');
         }),
