@@ -18,5 +18,6 @@ describe('mediaTypeOf', () => {
 describe('markEdited', () => {
   it('marks a customer edit the same way on every channel', () => {
     expect(markEdited('new text')).toBe('(edited) new text');
+    expect(markEdited('')).toBe('(edited)');
   });
 });

@@ -142,8 +142,9 @@ export interface FailureReason {
 
 /**
  * How a customer's edit reads in Genesys, which has no edit: a new message with the new text,
- * marked so the agent reads it as a correction. The same marker on every channel.
+ * marked so the agent reads it as a correction. The same marker on every channel; an edit that
+ * only swapped a file has no text, and still reads as an edit.
  */
 export function markEdited(text: string): string {
-  return `(edited) ${text}`;
+  return text ? `(edited) ${text}` : '(edited)';
 }

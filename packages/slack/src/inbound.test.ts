@@ -115,6 +115,8 @@ describe('messages', () => {
     const base = { platformMessageId: 'D1:1.5', customer: { id: 'c' }, attachments: [], notes: [], customAttributes: {}, ts: '1700000000.500000' };
     expect(toInboundMessage({ ...base, text: 'fixed', edited: true })).toMatchObject({ text: '(edited) fixed', time: new Date(1_700_000_000_500) });
     expect(toInboundMessage({ ...base, text: '' })).toBeUndefined();
+    const file = { mediaType: 'Image' as const, url: 'https://parley.example/media/f', mime: 'image/png', filename: 'a.png' };
+    expect(toInboundMessage({ ...base, text: '', attachments: [file], edited: true })).toMatchObject({ text: '(edited)', attachments: [file] });
   });
 });
 

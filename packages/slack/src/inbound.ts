@@ -218,7 +218,8 @@ export function toInboundMessage(input: {
 }): InboundMessage | undefined {
   const body = [input.text, ...input.notes].filter((part) => part.length > 0).join('\n');
   if (!body && input.attachments.length === 0) return undefined;
-  const text = body && input.edited ? markEdited(body) : body;
+  // An edit of a file share without text is still marked, or it would read as a new message.
+  const text = input.edited ? markEdited(body) : body;
   return {
     kind: 'message',
     platformMessageId: input.platformMessageId,

@@ -110,6 +110,12 @@ describe('text', () => {
     ).toBeUndefined();
   });
 
+  it('marks an edit that only swapped the file, which has no text', () => {
+    const photo = [{ file_id: 'new-photo', file_unique_id: 'u1', width: 800, height: 600 }];
+    const edit = messageToInbound(message({ photo, edit_date: 1_700_000_100 }), settings(), { edited: true });
+    expect(edit).toMatchObject({ text: '(edited)', attachments: [{ mediaType: 'Image' }] });
+  });
+
   it('marks edits and gives each edit its own id', () => {
     const first = messageToInbound(message({ text: 'v2', edit_date: 1_700_000_100 }), settings(), { edited: true });
     const second = messageToInbound(message({ text: 'v3', edit_date: 1_700_000_100 }), settings(), { edited: true });

@@ -160,7 +160,8 @@ export function messageToInbound(
   const body = content.text ?? '';
   const lines = [reply, speaker ? `${speaker}: ${body}`.trimEnd() : body].filter((line): line is string => !!line);
   const joined = lines.join('\n');
-  const text = lines.length > 0 ? (edited ? markEdited(joined) : joined) : undefined;
+  // An edit that only swapped the photo or file has no text: still marked, or it reads as new.
+  const text = edited ? markEdited(joined) : joined || undefined;
 
   const attributes = customAttributesOf(chat, message.from);
   const editDate = message.edit_date ?? message.date;
