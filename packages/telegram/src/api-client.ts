@@ -54,7 +54,8 @@ export interface TelegramApi {
   sendText(chatId: number, text: string, extras?: SendExtras): Promise<Message>;
   sendFile(chatId: number, kind: FileKind, file: DownloadedMedia, caption?: string, extras?: SendExtras): Promise<Message>;
   sendChatAction(chatId: number, action: 'typing'): Promise<void>;
-  answerCallbackQuery(callbackQueryId: string): Promise<void>;
+  /** Stops the button's spinner; `text` shows the presser a short notice. */
+  answerCallbackQuery(callbackQueryId: string, text?: string): Promise<void>;
   /** Streams a file the customer sent: `getFile`, then `/file/bot<token>/<path>`. */
   openFile(fileId: string): Promise<MediaContent>;
   /** Closes idle and open connections. A later call opens new ones. */
@@ -133,8 +134,10 @@ export function createTelegramApi(options: TelegramApiOptions): TelegramApi {
     async sendChatAction(chatId, action) {
       await call('sendChatAction', (signal) => raw.sendChatAction({ chat_id: chatId, action }, signal));
     },
-    async answerCallbackQuery(callbackQueryId) {
-      await call('answerCallbackQuery', (signal) => raw.answerCallbackQuery({ callback_query_id: callbackQueryId }, signal));
+    async answerCallbackQuery(callbackQueryId, text) {
+      await call('answerCallbackQuery', (signal) =>
+        raw.answerCallbackQuery({ callback_query_id: callbackQueryId, ...(text ? { text } : {}) }, signal),
+      );
     },
     async openFile(fileId) {
       const file = await call('getFile', (signal) => raw.getFile({ file_id: fileId }, signal));

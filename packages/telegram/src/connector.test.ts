@@ -356,6 +356,32 @@ describe('telegram connector: groups', () => {
     expect(received[1]).toMatchObject({ text: '[reply to "It ships today, Ana"]\nthanks!', customer: { id: 'tg:-1001234:11' } });
   });
 
+  it('with one conversation per member, takes a button press only from the member the buttons are for', async () => {
+    const { context, received } = memoryContext();
+    const connector = connect(context, { chatTypes: ['supergroup'], groups: { trigger: 'mention', conversation: 'user' } });
+    await connector.start();
+    const group = fake.group({ id: -1005550, title: 'Support group' });
+    const ana = group.member({ id: 21, firstName: 'Ana' });
+    const ben = group.member({ id: 22, firstName: 'Ben' });
+    ana.sendText('which size?', { mentionBot: true });
+    await eventually(() => received.length === 1);
+    await connector.send(
+      outbound('tg:-1005550:21', { id: 'genesys-size', text: 'S or M?', quickReplies: [{ text: 'S', payload: 'size-s' }, { text: 'M', payload: 'size-m' }] }),
+    );
+    const question = fake.sent(-1005550)[0]!;
+
+    // Ben sees Ana's buttons too: his press is turned away with a notice, not filed under his own conversation.
+    const bens = ben.pressButton(question.messageId, 'size-m');
+    await eventually(() => fake.answeredCallbacks().includes(bens.callback_query!.id));
+    const notice = fake.calls('answerCallbackQuery').find((call) => call.params.callback_query_id === bens.callback_query!.id);
+    expect(notice?.params.text).toMatch(/another member/);
+
+    const anas = ana.pressButton(question.messageId, 'size-s');
+    await eventually(() => received.length === 2);
+    expect(received[1]).toMatchObject({ kind: 'button-response', platformMessageId: anas.callback_query!.id, payload: 'size-s', customer: { id: 'tg:-1005550:21' } });
+    expect(received).toHaveLength(2);
+  });
+
   it('with one conversation per group and every message, names who wrote each', async () => {
     const { context, received } = memoryContext();
     await connect(context, { chatTypes: ['group'], groups: { trigger: 'all', conversation: 'chat' } }).start();

@@ -31,6 +31,7 @@ import { createTelegramApi, type FileKind, type SendExtras, type TelegramApi } f
 import {
   addressOf,
   callbackToInbound,
+  pressedByOther,
   keyboardAnswerOf,
   messageToInbound,
   platformMessageIdOf,
@@ -72,6 +73,8 @@ interface Lifecycle {
 }
 
 const buttonOriginKey = (chatId: number, botMessageId: number) => `button-origin:${chatId}:${botMessageId}`;
+/** Shown to a group member who presses buttons the agent sent to another member. */
+const OTHER_MEMBERS_BUTTONS = 'These buttons are for another member of this chat.';
 const keyboardKey = (customerId: string) => `keyboard:${customerId}`;
 const lastMessageKey = (customerId: string) => `last-message:${customerId}`;
 
@@ -219,6 +222,12 @@ function createTelegramConnector(options: TelegramOptions, context: ConnectorCon
   async function handleCallback(query: NonNullable<Update['callback_query']>) {
     const message = query.message;
     const origin = message ? parseOrigin(await store.get(buttonOriginKey(message.chat.id, message.message_id))) : undefined;
+    if (pressedByOther(query, origin)) {
+      await api.answerCallbackQuery(query.id, OTHER_MEMBERS_BUTTONS).catch((error: unknown) => {
+        logger.debug({ err: error }, 'Could not answer a button press');
+      });
+      return 'ignored';
+    }
     const event = callbackToInbound(query, origin, currentSettings());
     const outcome = event ? outcomeOf(await context.receive(event)) : 'ignored';
     // After the hand-off, so a failure above leaves the button spinning and the press is redelivered.
@@ -361,6 +370,7 @@ async function rememberButtons(
     genesysMessageId: message.id,
     type: step.buttonType,
     buttons: step.markup.rows.flat().flatMap((button) => ('data' in button ? [button] : [])),
+    ...(address.userId === undefined ? {} : { userId: address.userId }),
   };
   await store.set(buttonOriginKey(address.chatId, botMessageId), JSON.stringify(origin), { ttlMs: BUTTON_ORIGIN_TTL_MS });
 }

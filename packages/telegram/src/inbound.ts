@@ -353,6 +353,17 @@ export interface ButtonOrigin {
   genesysMessageId: string;
   type: 'QuickReply' | 'Button';
   buttons: SentButton[];
+  /** In a group with a conversation per member: the member the agent's buttons are for. */
+  userId?: number;
+}
+
+/**
+ * A press by another member than the one the buttons were sent to, in a group with a conversation
+ * per member: it would land in the presser's own conversation, answering a question Genesys never
+ * asked there.
+ */
+export function pressedByOther(query: CallbackQuery, origin: ButtonOrigin | undefined): boolean {
+  return origin?.userId !== undefined && query.from.id !== origin.userId;
 }
 
 /**
