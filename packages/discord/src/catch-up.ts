@@ -37,6 +37,12 @@ export interface ChannelTrackerOptions {
   /** How long a channel stays tracked after its last forwarded message. */
   trackingMs: number;
   /**
+   * Whether a channel's pointer is kept for good instead: a configured channel is caught up after
+   * any downtime, however long it was quiet before, since without a pointer its history would be
+   * read only from its newest message on, past everything written while Parley was down.
+   */
+  keepsPointer(channelId: string): boolean;
+  /**
    * Which chain a channel's work runs in: the channel itself, or a channel whose messages share
    * conversations with it (a support channel and its customers' threads), so that they stay in order.
    */
@@ -58,7 +64,7 @@ export interface ChannelTracker {
   newSession(): void;
   /** Starts the catch-up of every tracked channel. */
   catchUpAll(): void;
-  /** Tracks a configured channel from `fromId` on, unless it is tracked already. */
+  /** Tracks a configured channel from `fromId` on, unless it is tracked already; its pointer is kept for good. */
   track(channelId: string, fromId: string): void;
   /** Stops scheduling work and waits for the work in flight. */
   stop(): Promise<void>;
@@ -122,7 +128,7 @@ export function createChannelTracker(options: ChannelTrackerOptions): ChannelTra
       do {
         write.again = false;
         const id = pointers.get(channelId);
-        if (id) await store.set(pointerKey(channelId), id, { ttlMs: options.trackingMs });
+        if (id) await store.set(pointerKey(channelId), id, options.keepsPointer(channelId) ? {} : { ttlMs: options.trackingMs });
       } while (write.again);
     })()
       .catch((error: unknown) => logger.warn({ err: error, channelId }, 'Could not store how far a Discord channel was read'))
@@ -277,6 +283,9 @@ export function createChannelTracker(options: ChannelTrackerOptions): ChannelTra
     track(channelId, fromId) {
       run(channelId, async () => {
         if ((await pointerOf(channelId)) === undefined) await advance(channelId, fromId, true);
+        // Stored again without a time limit: a pointer written while the channel was not configured
+        // (or by a version that let it expire) would otherwise still expire.
+        else await persist(channelId);
       });
     },
 

@@ -99,8 +99,9 @@ function createDiscordConnector(options: DiscordOptions, context: ConnectorConte
       sessionStarted: () => tracker.newSession(),
       ready: (client) => {
         tracker.catchUpAll();
-        // Configured channels are tracked from the start, so a first message written while Parley
-        // is down is fetched too (not only channels a customer already wrote in).
+        // Configured channels are tracked from the start and for good (their pointers do not expire),
+        // so a first message written while Parley is down is fetched too, however long the channel
+        // was quiet before (not only channels a customer wrote in lately).
         for (const channelId of [...options.channelIds, ...options.supportChannelIds]) {
           const channel = client.channels.cache.get(channelId);
           const lastId = channel && 'lastMessageId' in channel ? channel.lastMessageId : null;
@@ -118,6 +119,7 @@ function createDiscordConnector(options: DiscordOptions, context: ConnectorConte
     handle: (message) => forwardMessage(message),
     orderKeyOf: (channelId) => orderKeyOf(channelId),
     trackingMs: options.trackingDays * DAY_MS,
+    keepsPointer: (channelId) => options.channelIds.includes(channelId) || options.supportChannelIds.includes(channelId),
     concurrency: CATCH_UP_CONCURRENCY,
     retryMinMs: options.retryMinMs,
     retryMaxMs: Math.max(options.retryMinMs, options.retryMaxMs),

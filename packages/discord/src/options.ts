@@ -88,8 +88,9 @@ export const discordOptionsSchema = z.object({
     .positive()
     .default(7)
     .describe(
-      'How long a channel stays tracked after its last customer message, in days: after a restart or a lost ' +
-        'gateway session, messages written meanwhile in tracked channels are fetched from the channel history.',
+      'How long a channel, thread or DM stays tracked after its last customer message, in days: after a restart or a lost ' +
+        'gateway session, messages written meanwhile in tracked channels are fetched from the channel history. ' +
+        'Channels in `channelIds` and `supportChannelIds` stay tracked for good.',
     ),
   identifyIntervalMs: z
     .number()
