@@ -8,13 +8,16 @@
  * what a Discord failure means for the agent, `addresses.ts` which Discord place is which
  * conversation. This file only wires them to the connector contract.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   defineConnector,
+  isRetryable,
   loadSendProgress,
   PermanentError,
   type Connector,
   type ConnectorCapabilities,
   type ConnectorContext,
+  type InboundEvent,
   type OutboundMessage,
   type SendResult,
 } from '@parley/core';
@@ -63,6 +66,12 @@ const BUTTON_ORIGIN_TTL_MS = 30 * DAY_MS;
 /** Channels fetching their history at once after a restart: leaves REST budget for live sends. */
 const CATCH_UP_CONCURRENCY = 4;
 const MAX_THREAD_NAME_LENGTH = 100;
+/**
+ * How long an edit or a button press is handed to core again after a failure that may pass (the
+ * store briefly unavailable), counted from its arrival. Bounded because it holds up its channel's
+ * later events, which wait behind it to keep their order.
+ */
+const HANDOFF_RETRY_LIMIT_MS = 60_000;
 
 /** Keyed by the nonce of the message with the buttons: known, and stored, before it is sent. */
 const buttonOriginKey = (nonce: string) => `button-origin:${nonce}`;
@@ -124,7 +133,14 @@ function createDiscordConnector(options: DiscordOptions, context: ConnectorConte
     retryMinMs: options.retryMinMs,
     retryMaxMs: Math.max(options.retryMinMs, options.retryMaxMs),
   });
+  const lostCounter = context.metrics.counter(
+    'parley_discord_inbound_lost_total',
+    'Discord edits and button presses that could not be handed to Parley, by kind and reason (unavailable, rejected)',
+    ['kind', 'reason'],
+  );
   let started = false;
+  // Aborted by stop(): a hand-off waiting to be tried again gives up at once instead of holding it.
+  let lifetime = new AbortController();
 
   /**
    * Messages of a thread share a conversation with its channel's top level when the channel is a
@@ -166,12 +182,50 @@ function createDiscordConnector(options: DiscordOptions, context: ConnectorConte
     if (next.partial || isIgnorable(next) || !next.editedTimestamp) return;
     // Discord also "updates" a message when it unfurls a link or pins it: only new text is an edit.
     if (!previous.partial && previous.content === next.content) return;
+    const deadline = Date.now() + HANDOFF_RETRY_LIMIT_MS;
     tracker.serialize(next.channelId, async () => {
       const place = await placeOf(next);
       if (!isServed(place, options)) return;
       const edit = editToInbound(next, await originOf(next, place, { openThread: false }));
-      if (edit) await context.receive(edit);
+      if (edit) await handOff(edit, deadline, { kind: 'edit', messageId: next.id, channelId: next.channelId, userId: next.author.id });
     });
+  }
+
+  /**
+   * Hands an edit or a button press to core. Discord sends neither again (a press is acknowledged
+   * before this, and catch-up reads only messages newer than the last one forwarded, not edits),
+   * so a failure that may pass is tried again with backoff, in the channel's order, until
+   * `deadline`. What core refuses for good, or still cannot take then, is lost: logged as an error
+   * naming it, and counted.
+   */
+  async function handOff(
+    event: InboundEvent,
+    deadline: number,
+    lost: { kind: 'edit' | 'button-press' } & Record<string, unknown>,
+  ): Promise<void> {
+    const retryMaxMs = Math.max(options.retryMinMs, options.retryMaxMs);
+    for (let attempt = 1; ; attempt += 1) {
+      let failure: unknown;
+      try {
+        await context.receive(event);
+        return;
+      } catch (error) {
+        failure = error;
+      }
+      const retryable = isRetryable(failure);
+      const delayMs = Math.min(retryMaxMs, options.retryMinMs * 2 ** (attempt - 1));
+      if (retryable && Date.now() + delayMs <= deadline && !lifetime.signal.aborted) {
+        logger.warn({ err: failure, ...lost, attempt, delayMs }, 'Could not hand a Discord event to Parley; trying again');
+        const waited = await sleep(delayMs, true, { signal: lifetime.signal }).catch(() => false);
+        if (waited) continue;
+      }
+      lostCounter.inc({ kind: lost.kind, reason: retryable ? 'unavailable' : 'rejected' });
+      logger.error(
+        { err: failure, ...lost, attempts: attempt },
+        `Lost a Discord ${lost.kind === 'edit' ? 'edit' : 'button press'}: Parley could not take it`,
+      );
+      return;
+    }
   }
 
   async function onTyping(typing: Typing): Promise<void> {
@@ -201,16 +255,17 @@ function createDiscordConnector(options: DiscordOptions, context: ConnectorConte
 
   function onInteraction(interaction: Interaction): void {
     if (!interaction.isButton()) return;
+    const deadline = Date.now() + HANDOFF_RETRY_LIMIT_MS;
     // Discord wants an answer within 3 s whatever happens next; acknowledging without a visible
     // change keeps the buttons for a customer who wants to press again.
     interaction.deferUpdate().catch((error: unknown) => {
       // Mapped before logging: the raw error's URL holds the interaction token.
       logger.warn({ err: discordError('interaction', error) }, 'Could not acknowledge a Discord button press');
     });
-    tracker.serialize(interaction.channelId ?? interaction.user.id, () => forwardPress(interaction));
+    tracker.serialize(interaction.channelId ?? interaction.user.id, () => forwardPress(interaction, deadline));
   }
 
-  async function forwardPress(interaction: ButtonInteraction): Promise<void> {
+  async function forwardPress(interaction: ButtonInteraction, deadline: number): Promise<void> {
     const channel = interaction.channel;
     const place: Place = {
       ...(interaction.guildId ? { guildId: interaction.guildId } : {}),
@@ -235,7 +290,14 @@ function createDiscordConnector(options: DiscordOptions, context: ConnectorConte
       },
       origin,
     );
-    await context.receive(event);
+    await handOff(event, deadline, {
+      kind: 'button-press',
+      interactionId: interaction.id,
+      customId: interaction.customId,
+      payload: parsed?.payload ?? interaction.customId,
+      channelId: interaction.channelId,
+      userId: interaction.user.id,
+    });
   }
 
   /** The place of a message when the cache knows it; undefined for a thread of unknown parent. */
@@ -310,6 +372,7 @@ function createDiscordConnector(options: DiscordOptions, context: ConnectorConte
     async start() {
       if (started) return;
       started = true;
+      lifetime = new AbortController();
       try {
         await tracker.load();
         await gateway.start();
@@ -323,7 +386,9 @@ function createDiscordConnector(options: DiscordOptions, context: ConnectorConte
     async stop() {
       if (!started) return;
       started = false;
-      // Work in flight finishes first (it may still need REST), then the gateway goes.
+      // Work in flight finishes first (it may still need REST), then the gateway goes; a hand-off
+      // waiting to be tried again is not waited for.
+      lifetime.abort();
       await tracker.stop();
       await gateway.stop();
     },

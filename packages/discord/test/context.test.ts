@@ -10,6 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createLogger,
   createSqliteStore,
+  PermanentError,
+  RetryableError,
   type Connector,
   type ConnectorContext,
   type InboundEvent,
@@ -71,6 +73,9 @@ function testContext(store: KeyValueStore): TestContext {
   };
 }
 
+/** What core's SQLite store throws while another process holds its write lock. */
+const storeBusy = () => new RetryableError('STORE', 'Could not commit a batch of store writes');
+
 const texts = (context: TestContext) =>
   context.received.map((event) => (event.kind === 'message' ? (event.text ?? '') : event.kind));
 
@@ -116,5 +121,76 @@ describe('restart', () => {
     await expect.poll(() => texts(after)).toEqual(['while down, after the quiet week']);
     yves.post(general, 'after the restart');
     await expect.poll(() => texts(after)).toEqual(['while down, after the quiet week', 'after the restart']);
+  });
+});
+
+describe('a hand-off to core that fails', () => {
+  async function customerWithButtons() {
+    fake = await startDiscordFake();
+    sqlite = createSqliteStore({ path: ':memory:' });
+    const context = testContext(sqlite.kv('connector:support-discord'));
+    const connector = await startConnector(context);
+    const user = fake.user({ username: 'paz' });
+    const hello = user.dm('hello');
+    await expect.poll(() => texts(context)).toEqual(['hello']);
+    await connector.send({
+      id: 'genesys-rate-us',
+      to: `discord:dm:${user.id}`,
+      text: 'Rate us',
+      attachments: [],
+      quickReplies: [{ text: 'Great', payload: 'great' }],
+      cards: [],
+    });
+    const sent = await fake.waitForSent((message) => message.buttons.length > 0);
+    const press = () => user.pressButton(user.dmChannelId(), sent.id, sent.buttons[0]!.customId!);
+    return { context, user, hello, press };
+  }
+
+  it('retries a button press while the store is briefly unavailable, then hands it on', async () => {
+    const { context, press } = await customerWithButtons();
+    context.failures.push(storeBusy(), storeBusy());
+    const interactionId = press();
+
+    await expect.poll(() => texts(context)).toEqual(['hello', 'button-response']);
+    expect(context.received[1]).toMatchObject({ kind: 'button-response', platformMessageId: interactionId, payload: 'great' });
+    expect(context.calls()).toBe(4);
+    // Acknowledged at once all the same: Discord wants an answer within 3 s.
+    expect(fake!.acks()).toEqual([{ interactionId, type: 6 }]);
+  });
+
+  it('retries an edit while the store is briefly unavailable, then hands it on', async () => {
+    const { context, user, hello } = await customerWithButtons();
+    context.failures.push(storeBusy());
+    user.edit(user.dmChannelId(), hello.id, 'hello again');
+
+    await expect.poll(() => texts(context)).toEqual(['hello', '(edited) hello again']);
+  });
+
+  it('gives up on a button press at stop() while the store is still unavailable, and says what was lost', async () => {
+    const { context, press } = await customerWithButtons();
+    context.failures.push(...Array.from({ length: 100 }, storeBusy));
+    const interactionId = press();
+    await expect.poll(() => context.lines.filter((line) => line.includes('trying again')).length).toBeGreaterThan(1);
+
+    const stopping = Date.now();
+    await connectors.pop()!.stop();
+    expect(Date.now() - stopping).toBeLessThan(2000);
+    const line = JSON.parse(context.lines.find((candidate) => candidate.includes('Lost a Discord button press'))!);
+    expect(line).toMatchObject({ level: 50, interactionId, payload: 'great', err: { code: 'STORE' } });
+    expect(context.counted).toContain('parley_discord_inbound_lost_total {"kind":"button-press","reason":"unavailable"}');
+  });
+
+  it('does not retry what core refuses for good, and says what was lost', async () => {
+    const { context, press } = await customerWithButtons();
+    context.failures.push(new PermanentError('PAYLOAD_INVALID', 'Cannot take this one'));
+    const interactionId = press();
+
+    await expect.poll(() => context.lines.some((line) => line.includes('Lost a Discord button press'))).toBe(true);
+    const line = JSON.parse(context.lines.find((candidate) => candidate.includes('Lost a Discord button press'))!);
+    expect(line).toMatchObject({ level: 50, interactionId, payload: 'great' });
+    expect(context.counted).toContain('parley_discord_inbound_lost_total {"kind":"button-press","reason":"rejected"}');
+    await sleep(100);
+    expect(context.calls()).toBe(2);
+    expect(texts(context)).toEqual(['hello']);
   });
 });
