@@ -64,7 +64,7 @@ export interface ChannelTracker {
   newSession(): void;
   /** Starts the catch-up of every tracked channel. */
   catchUpAll(): void;
-  /** Tracks a configured channel from `fromId` on, unless it is tracked already; its pointer is kept for good. */
+  /** Tracks a configured channel (one `keepsPointer` keeps) from `fromId` on, unless it is tracked already. */
   track(channelId: string, fromId: string): void;
   /** Stops scheduling work and waits for the work in flight. */
   stop(): Promise<void>;
