@@ -10,6 +10,7 @@ import {
   filesToAttachments,
   isCustomerWriting,
   isOwnMessageEvent,
+  orderKeyOf,
   toCustomer,
   toInboundMessage,
 } from './inbound.js';
@@ -61,6 +62,26 @@ describe('what is bridged', () => {
     expect(isCustomerWriting({ ...person, subtype: 'bot_message' }, 'UBOT')).toBe(false);
     expect(isCustomerWriting({ ...person, subtype: 'channel_join' }, 'UBOT')).toBe(false);
     expect(isCustomerWriting({ ...person, subtype: 'message_deleted' }, 'UBOT')).toBe(false);
+  });
+});
+
+describe('the order of events', () => {
+  it('keys messages, edits and button presses by their conversation under the policy', () => {
+    const envelope = (event: object) => ({ type: 'event_callback', event });
+    const reply = { type: 'message', channel: 'C1', ts: '2.0', thread_ts: '1.0' };
+    expect(orderKeyOf(envelope(reply), policy)).toBe('C1:1.0');
+    expect(orderKeyOf(envelope({ type: 'app_mention', channel: 'C1', ts: '1.0' }), policy)).toBe('C1:1.0');
+    expect(orderKeyOf(envelope(reply), { ...policy, channels: 'channel' })).toBe('C1');
+    expect(orderKeyOf(envelope({ type: 'message', channel: 'D1', channel_type: 'im', ts: '2.0', thread_ts: '1.0' }), policy)).toBe('D1');
+    // An edit belongs where the edited message is, not at the edit event's own ts.
+    const edit = { type: 'message', subtype: 'message_changed', channel: 'C1', channel_type: 'channel', ts: '3.0', message: reply };
+    expect(orderKeyOf(envelope(edit), policy)).toBe('C1:1.0');
+    const press = { type: 'block_actions', channel: { id: 'C1' }, message: { type: 'message', ts: '4.0', thread_ts: '1.0' } };
+    expect(orderKeyOf(press, policy)).toBe('C1:1.0');
+    expect(orderKeyOf({ type: 'block_actions', container: { type: 'message', channel_id: 'D1', message_ts: '4.0' } }, policy)).toBe('D1');
+    // Nothing to order: no message in the body.
+    expect(orderKeyOf(envelope({ type: 'team_join', user: { id: 'U1' } }), policy)).toBeUndefined();
+    expect(orderKeyOf({ type: 'view_submission' }, policy)).toBeUndefined();
   });
 });
 

@@ -58,6 +58,42 @@ export function conversationOf(
 }
 
 /**
+ * The conversation an Events API or interactivity body is about, as `<channel>[:<thread_ts>]`
+ * under `policy`; undefined for bodies about no message (they need no order). Read from the raw
+ * body, before Bolt, so events can be put in order as they arrive: a message, an edit (by the
+ * edited message's place) and a button press (by the message that holds the button).
+ */
+export function orderKeyOf(body: Record<string, unknown>, policy: ConversationPolicy): string | undefined {
+  const place = placeOf(body);
+  if (!place) return undefined;
+  const address = conversationOf({ team: '', ...place, direct: isDirectMessage(place.channel, place.channelType) }, policy);
+  return address.threadTs ? `${address.channel}:${address.threadTs}` : address.channel;
+}
+
+function placeOf(body: Record<string, unknown>): { channel: string; ts: string; threadTs?: string; channelType?: string } | undefined {
+  if (body['type'] === 'event_callback') {
+    const event = body['event'] as Partial<SlackMessage> | undefined;
+    const message = event?.subtype === 'message_changed' ? event.message : event;
+    if (!event?.channel || !message?.ts) return undefined;
+    return {
+      channel: event.channel,
+      ts: message.ts,
+      ...(message.thread_ts ? { threadTs: message.thread_ts } : {}),
+      ...(event.channel_type ? { channelType: event.channel_type } : {}),
+    };
+  }
+  if (body['type'] === 'block_actions') {
+    const payload = body as unknown as BlockActionsPayload;
+    const channel = payload.channel?.id ?? payload.container?.channel_id;
+    const ts = payload.message?.ts ?? payload.container?.message_ts;
+    const threadTs = payload.message?.thread_ts ?? payload.container?.thread_ts;
+    if (!channel || !ts) return undefined;
+    return { channel, ts, ...(threadTs ? { threadTs } : {}) };
+  }
+  return undefined;
+}
+
+/**
  * The platform message id: a message's ts is unique within its channel and stable across Slack's
  * retries and across the two events (`message` and `app_mention`) of one message.
  */
