@@ -24,7 +24,7 @@ import {
 import { createSlackApi, type SlackApi, type SlackIdentity } from './api-client.js';
 import { boltLogger } from './bolt-logger.js';
 import { createDirectory, type Directory } from './directory.js';
-import { addressOf, isDirectMessage, isOwnMessageEvent, type SlackAddress } from './inbound.js';
+import { addressOf, isDirectMessage, isOwnMessageEvent, orderKeyOf, type SlackAddress } from './inbound.js';
 import { registerListeners } from './listeners.js';
 import { slackOptionsSchema, type SlackOptions } from './options.js';
 import { planOutbound, type OutboundStep } from './outbound.js';
@@ -94,7 +94,7 @@ function createSlackConnector(options: SlackOptions, context: ConnectorContext):
     lookupTimeoutMs: options.lookupTimeoutMs,
   });
   const threads = createThreadRegistry(context.store);
-  const receiver = createDeferredAckReceiver(logger);
+  const receiver = createDeferredAckReceiver(logger, (body) => orderKeyOf(body, options.conversations));
   let session: Session | undefined;
   let starting: { generation: number; done: Promise<void> } | undefined;
   let socket: SocketConnection | undefined;

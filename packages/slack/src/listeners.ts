@@ -5,6 +5,10 @@
  *
  * A listener returns only after `receive()` resolved: the receiver acknowledges Slack after that
  * (see `receiver.ts`). A listener that throws makes Slack deliver the event again.
+ *
+ * Order: each listener gathers its event's lookups at once, then waits for the earlier events of
+ * its conversation (`earlierEventsHandled`) before `receive()`, so the agent reads a customer's
+ * messages in the order they were written even when one waited for a slow profile lookup.
  */
 import type { App } from '@slack/bolt';
 import type { ConnectorContext } from '@parley/core';
@@ -29,6 +33,7 @@ import {
 import { referencedIds, toPlainText } from './mrkdwn.js';
 import type { SlackOptions } from './options.js';
 import type { BlockActionsPayload, SlackConversation, SlackMessage, SlackUser } from './protocol.js';
+import { earlierEventsHandled } from './receiver.js';
 import type { ThreadRegistry } from './threads.js';
 
 export interface ListenerDeps {
@@ -41,30 +46,37 @@ export interface ListenerDeps {
 
 /** Registers the listeners on a Bolt app. */
 export function registerListeners(app: App, deps: ListenerDeps): void {
-  app.event('message', async ({ event }) => {
+  app.event('message', async ({ event, context }) => {
     const message = event as unknown as SlackMessage;
-    if (message.subtype === 'message_changed') await onEdit(deps, message);
-    else await onMessage(deps, message, false);
+    if (message.subtype === 'message_changed') await onEdit(deps, message, earlierEventsHandled(context));
+    else await onMessage(deps, message, false, earlierEventsHandled(context));
   });
   // A mention in a channel arrives twice (`message` and `app_mention`): both map to the same
   // platform message id, so whichever comes second is dropped by core as a duplicate.
-  app.event('app_mention', async ({ event }) => {
-    await onMessage(deps, event as unknown as SlackMessage, true);
+  app.event('app_mention', async ({ event, context }) => {
+    await onMessage(deps, event as unknown as SlackMessage, true, earlierEventsHandled(context));
   });
-  app.action({ type: 'block_actions' }, async ({ body, ack }) => {
-    await onButtonPress(deps, body as unknown as BlockActionsPayload);
+  app.action({ type: 'block_actions' }, async ({ body, ack, context }) => {
+    await onButtonPress(deps, body as unknown as BlockActionsPayload, earlierEventsHandled(context));
     await ack();
   });
 }
 
-async function onMessage(deps: ListenerDeps, message: SlackMessage, isMentionEvent: boolean): Promise<void> {
+async function onMessage(deps: ListenerDeps, message: SlackMessage, isMentionEvent: boolean, earlier: Promise<void>): Promise<void> {
   const { context, identity } = deps;
   const channel = message.channel;
   if (!channel || !isCustomerWriting(message, identity.userId)) {
     return void context.logger.debug({ subtype: message.subtype, ts: message.ts }, 'Ignored a Slack message that no customer wrote');
   }
   const direct = isDirectMessage(channel, message.channel_type);
-  if (!(await isBridged(deps, message, channel, direct, isMentionEvent))) {
+  let bridged = await isBridged(deps, message, channel, direct, isMentionEvent);
+  if (!bridged && repliesInThread(deps, message, direct)) {
+    // The mention that makes this thread a conversation may be an earlier event still on its
+    // way: once it is handled, the thread is marked active.
+    await earlier;
+    bridged = await isBridged(deps, message, channel, direct, isMentionEvent);
+  }
+  if (!bridged) {
     return void context.logger.debug({ channel, ts: message.ts }, 'Ignored a Slack message outside the bridged events');
   }
   const address = conversationOf(
@@ -73,11 +85,12 @@ async function onMessage(deps: ListenerDeps, message: SlackMessage, isMentionEve
   );
   const inbound = await buildMessage(deps, message, address, platformMessageIdOf(channel, message.ts), false);
   if (!inbound) return void context.logger.debug({ channel, ts: message.ts }, 'Ignored an empty Slack message');
+  await earlier;
   await context.receive(inbound);
   if (address.threadTs && !direct) await deps.threads.markActive(channel, address.threadTs);
 }
 
-async function onEdit(deps: ListenerDeps, event: SlackMessage): Promise<void> {
+async function onEdit(deps: ListenerDeps, event: SlackMessage, earlier: Promise<void>): Promise<void> {
   const { context, identity } = deps;
   const edited = event.message;
   const channel = event.channel;
@@ -94,10 +107,12 @@ async function onEdit(deps: ListenerDeps, event: SlackMessage): Promise<void> {
   );
   const id = editIdOf(channel, edited.ts, edited.edited?.ts ?? event.ts);
   const inbound = await buildMessage(deps, edited, address, id, true);
-  if (inbound) await context.receive(inbound);
+  if (!inbound) return;
+  await earlier;
+  await context.receive(inbound);
 }
 
-async function onButtonPress(deps: ListenerDeps, payload: BlockActionsPayload): Promise<void> {
+async function onButtonPress(deps: ListenerDeps, payload: BlockActionsPayload, earlier: Promise<void>): Promise<void> {
   const { context, identity } = deps;
   const channel = payload.channel?.id ?? payload.container?.channel_id;
   if (!channel) return;
@@ -118,6 +133,7 @@ async function onButtonPress(deps: ListenerDeps, payload: BlockActionsPayload): 
     customAttributesOf({ team: identity.teamId, ...teamName(identity), channel, ...optionalConversation(conversation), userId }),
   );
   if (!press) return void context.logger.debug({ channel }, 'Ignored a press of a button Parley did not send');
+  await earlier;
   await context.receive(press);
 }
 
@@ -131,12 +147,14 @@ async function isBridged(
   const rules = deps.options.events;
   const threadTs = message.thread_ts;
   // The store is read only when a thread reply could be bridged for no other reason.
-  const inActiveThread =
-    !direct && rules.mentions && threadTs !== undefined && threadTs !== message.ts
-      ? await deps.threads.isActive(channel, threadTs)
-      : false;
+  const inActiveThread = repliesInThread(deps, message, direct) ? await deps.threads.isActive(channel, threadTs!) : false;
   const candidate = { channel, direct, isMentionEvent, ...optionalThread(threadTs), ...(message.text !== undefined ? { text: message.text } : {}) };
   return bridgeReason(candidate, rules, { botUserId: deps.identity.userId, inActiveThread }) !== undefined;
+}
+
+/** A reply in a channel thread, which the `mentions` rule bridges when its thread is a conversation. */
+function repliesInThread(deps: ListenerDeps, message: SlackMessage, direct: boolean): boolean {
+  return !direct && deps.options.events.mentions && message.thread_ts !== undefined && message.thread_ts !== message.ts;
 }
 
 async function buildMessage(deps: ListenerDeps, message: SlackMessage, address: SlackAddress, platformMessageId: string, edited: boolean) {

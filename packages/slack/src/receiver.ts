@@ -17,6 +17,13 @@
  *   redelivers it.
  *
  * A redelivered event is harmless: its platform message id is the same, and core drops the copy.
+ *
+ * Order: Slack sends events without waiting for earlier acknowledgements, and a listener may wait
+ * for lookups (profiles, channel names) before it hands its event to core, so a later message
+ * could be queued first. The receiver therefore notes each event's place in its conversation as it
+ * arrives (`orderKey`); a listener gathers what it needs at once, then waits for the earlier
+ * events of its conversation (`earlierEventsHandled`) before `receive()`. The lookups of a
+ * conversation's events still overlap, so a message behind a slow one is answered within 3 s too.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HTTPModuleFunctions, MultipleListenerError, SocketModeReceiver, type App, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
@@ -43,13 +50,29 @@ export interface DeferredAckReceiver extends Receiver {
   idle(): Promise<void>;
 }
 
-export function createDeferredAckReceiver(logger: Logger): DeferredAckReceiver {
+/** The Bolt context property under which a listener finds the end of its conversation's earlier events. */
+const EARLIER_EVENTS = 'parleyEarlierEvents';
+
+/**
+ * Resolves once the events of the same conversation that arrived before this listener's event
+ * were handled (queued, skipped or failed); a listener awaits it right before `receive()`.
+ */
+export function earlierEventsHandled(context: Record<string, unknown>): Promise<void> {
+  return (context[EARLIER_EVENTS] as Promise<void> | undefined) ?? Promise.resolve();
+}
+
+export function createDeferredAckReceiver(
+  logger: Logger,
+  /** The conversation of a body (events with the same key reach core in arrival order); undefined: no order. */
+  orderKey: (body: Record<string, unknown>) => string | undefined = () => undefined,
+): DeferredAckReceiver {
   let app: App | undefined;
   let skipped: (body: Record<string, unknown>) => boolean = () => false;
   const inFlight = new Set<Promise<DispatchResult>>();
+  /** Per conversation, the last event dispatched: it settles once that event (and all before it) did. */
+  const lastOfConversation = new Map<string, Promise<unknown>>();
 
-  async function run(body: Record<string, unknown>, meta: DeliveryMeta): Promise<DispatchResult> {
-    if (skipped(body)) return { acknowledge: true };
+  async function run(body: Record<string, unknown>, meta: DeliveryMeta, earlier: Promise<unknown>): Promise<DispatchResult> {
     if (!app) return { acknowledge: false };
     let response: unknown;
     try {
@@ -57,6 +80,7 @@ export function createDeferredAckReceiver(logger: Logger): DeferredAckReceiver {
         body,
         ...(meta.retryNum !== undefined ? { retryNum: meta.retryNum } : {}),
         ...(meta.retryReason !== undefined ? { retryReason: meta.retryReason } : {}),
+        customProperties: { [EARLIER_EVENTS]: earlier.then(() => undefined) },
         ack: async (answer?: unknown) => {
           response = answer;
         },
@@ -87,7 +111,20 @@ export function createDeferredAckReceiver(logger: Logger): DeferredAckReceiver {
       skipped = predicate;
     },
     dispatch(body, meta) {
-      const task = run(body, meta);
+      // Skipped events never reach core, so they take no place in a conversation's order.
+      if (skipped(body)) return Promise.resolve({ acknowledge: true });
+      const key = orderKey(body);
+      // run() never rejects, so a failed event does not hold up the conversation: its redelivery
+      // comes after the events that followed it anyway.
+      const earlier = key === undefined ? undefined : lastOfConversation.get(key);
+      const task = run(body, meta, earlier ?? Promise.resolve());
+      if (key !== undefined) {
+        lastOfConversation.set(key, task);
+        // Forget a quiet conversation, so the map holds only those with events in flight.
+        void task.finally(() => {
+          if (lastOfConversation.get(key) === task) lastOfConversation.delete(key);
+        });
+      }
       inFlight.add(task);
       void task.finally(() => inFlight.delete(task));
       return task;
