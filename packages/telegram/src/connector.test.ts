@@ -2,56 +2,19 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  createLogger,
   PermanentError,
   RetryableError,
   type Connector,
   type ConnectorContext,
   type DownloadedMedia,
   type InboundEvent,
-  type KeyValueStore,
   type OutboundAttachment,
   type OutboundMessage,
 } from '@parley/core';
+import { createTestContext } from '@parley/testkit';
 import { telegramConnector } from './connector.js';
 import { telegramOptionsSchema, type TelegramOptionsInput } from './options.js';
 import { startTelegramFake, type TelegramFake } from './testing/index.js';
-
-/**
- * A ConnectorContext as a host gives one, backed by memory: a real key-value store, a media
- * publisher that builds recognisable URLs, agent files from a map, a receive() that records,
- * and a logger whose lines are kept (to prove the token never reaches them).
- */
-function memoryContext(options: { receive?: (event: InboundEvent) => Promise<void>; webhookUrl?: string } = {}) {
-  const values = new Map<string, string>();
-  const received: InboundEvent[] = [];
-  const agentFiles = new Map<string, DownloadedMedia>();
-  const logLines: string[] = [];
-  const store: KeyValueStore = {
-    get: async (key) => values.get(key),
-    set: async (key, value) => void values.set(key, value),
-    delete: async (key) => void values.delete(key),
-  };
-  const context: ConnectorContext = {
-    id: 'tg-test',
-    webhookUrl: options.webhookUrl ?? 'http://parley.test/connectors/tg-test/webhook',
-    logger: createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } }),
-    metrics: { counter: () => ({ inc: () => undefined }), histogram: () => ({ observe: () => undefined }) },
-    store,
-    media: { url: (ref, meta) => `https://parley.test/media/${ref}?mime=${meta?.mime ?? ''}&name=${meta?.filename ?? ''}` },
-    async receive(event) {
-      await options.receive?.(event);
-      received.push(event);
-      return { duplicate: false };
-    },
-    async downloadAttachment(attachment: OutboundAttachment) {
-      const file = agentFiles.get(attachment.url);
-      if (!file) throw new RetryableError('PLATFORM_UNAVAILABLE', `No agent file at ${attachment.url} yet`);
-      return file;
-    },
-  };
-  return { context, received, values, agentFiles, logLines };
-}
 
 function outbound(to: string, parts: Partial<OutboundMessage> = {}): OutboundMessage {
   return { id: `g${Math.random().toString(16).slice(2)}`, to, attachments: [], quickReplies: [], cards: [], ...parts };
@@ -131,7 +94,7 @@ afterEach(async () => {
 
 describe('telegram connector: receiving by long polling', () => {
   it('maps a private message with profile, stable id, custom attributes and time', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = createTestContext();
     await connect(context).start();
     const customer = fake.privateChat({ id: 4242, firstName: 'Ana', lastName: 'Lima', username: 'ana_l', languageCode: 'pt-BR' });
     const update = customer.sendText('Olá');
@@ -150,12 +113,8 @@ describe('telegram connector: receiving by long polling', () => {
   });
 
   it('confirms an update only after receive() resolved: a failed hand-off is delivered again', async () => {
-    let failures = 1;
-    const { context, received } = memoryContext({
-      async receive() {
-        if (failures-- > 0) throw new RetryableError('STORE', 'the store is busy');
-      },
-    });
+    const { context, received, failNextReceive } = createTestContext();
+    failNextReceive(new RetryableError('STORE', 'the store is busy'));
     await connect(context).start();
     fake.privateChat({ id: 7 }).sendText('must not be lost');
 
@@ -167,8 +126,8 @@ describe('telegram connector: receiving by long polling', () => {
   it('keeps each chat in order and lets other chats pass a slow one', async () => {
     const gate = { open: undefined as (() => void) | undefined };
     const blocked = new Promise<void>((resolve) => (gate.open = resolve));
-    const { context, received } = memoryContext({
-      async receive(event) {
+    const { context, received } = createTestContext({
+      async beforeReceive(event) {
         if (event.kind === 'message' && event.text === 'slow 1') await blocked;
       },
     });
@@ -187,7 +146,7 @@ describe('telegram connector: receiving by long polling', () => {
   });
 
   it('publishes customer files through media URLs and streams them without the token', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = createTestContext();
     const connector = connect(context);
     await connector.start();
     const customer = fake.privateChat({ id: 31 });
@@ -215,7 +174,7 @@ describe('telegram connector: receiving by long polling', () => {
   });
 
   it('turns a file Telegram lost into a permanent error that does not name the token', async () => {
-    const { context, logLines } = memoryContext();
+    const { context, logLines } = createTestContext();
     const connector = connect(context);
     await connector.start();
     const error = await rejection(connector.openMedia!('no-such-file-id'));
@@ -234,7 +193,7 @@ describe('telegram connector: receiving by long polling', () => {
   });
 
   it('forwards an edit as a new message marked as an edit, and each edit once', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = createTestContext();
     await connect(context).start();
     const customer = fake.privateChat({ id: 8 });
     const original = customer.sendText('I ordered 2 pizzas');
@@ -248,7 +207,7 @@ describe('telegram connector: receiving by long polling', () => {
   });
 
   it('sends a button press back as a structured response and stops the spinner', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = createTestContext();
     const connector = connect(context);
     await connector.start();
     fake.privateChat({ id: 55 });
@@ -276,7 +235,7 @@ describe('telegram connector: receiving by long polling', () => {
   });
 
   it('maps long payloads to short callback data and back', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = createTestContext();
     const connector = connect(context);
     await connector.start();
     fake.privateChat({ id: 56 });
@@ -290,7 +249,7 @@ describe('telegram connector: receiving by long polling', () => {
   });
 
   it('sends a press of buttons it does not know as the button label', async () => {
-    const { context, received, values } = memoryContext();
+    const { context, received, values } = createTestContext();
     const connector = connect(context);
     await connector.start();
     fake.privateChat({ id: 57 });
@@ -302,7 +261,7 @@ describe('telegram connector: receiving by long polling', () => {
   });
 
   it('answers quick replies shown as a reply keyboard when the customer taps one', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = createTestContext();
     const connector = connect(context, { quickReplies: 'keyboard' });
     await connector.start();
     const customer = fake.privateChat({ id: 58 });
@@ -319,7 +278,7 @@ describe('telegram connector: receiving by long polling', () => {
 
 describe('telegram connector: groups', () => {
   it('serves only chat types it is configured for', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = createTestContext();
     await connect(context).start();
     const group = fake.group({ title: 'Customers' });
     group.member({ id: 90 }).sendText('hello group', { mentionBot: true });
@@ -329,7 +288,7 @@ describe('telegram connector: groups', () => {
   });
 
   it('takes group messages that mention or reply to the bot, one conversation per user', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = createTestContext();
     const connector = connect(context, { chatTypes: ['private', 'supergroup'], groups: { trigger: 'mention', conversation: 'user' } });
     await connector.start();
     const group = fake.group({ id: -1001234, title: 'Support group' });
@@ -357,7 +316,7 @@ describe('telegram connector: groups', () => {
   });
 
   it('with one conversation per member, takes a button press only from the member the buttons are for', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = createTestContext();
     const connector = connect(context, { chatTypes: ['supergroup'], groups: { trigger: 'mention', conversation: 'user' } });
     await connector.start();
     const group = fake.group({ id: -1005550, title: 'Support group' });
@@ -383,7 +342,7 @@ describe('telegram connector: groups', () => {
   });
 
   it('with one conversation per group and every message, names who wrote each', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = createTestContext();
     await connect(context, { chatTypes: ['group'], groups: { trigger: 'all', conversation: 'chat' } }).start();
     const group = fake.group({ id: -555, title: 'Family', type: 'group' });
     group.member({ id: 1, firstName: 'Bo', lastName: 'Li' }).sendText('first');
@@ -401,7 +360,7 @@ describe('telegram connector: receiving by webhook', () => {
     const host = await webhookHost();
     let release: (() => void) | undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const { context, received } = memoryContext({ webhookUrl: host.url, receive: () => held });
+    const { context, received } = createTestContext({ webhookUrl: host.url, beforeReceive: () => held });
     const connector = connect(context, { mode: 'webhook', webhookSecret: 'the-webhook-secret' });
     host.mount(connector);
     await connector.start();
@@ -421,7 +380,7 @@ describe('telegram connector: receiving by webhook', () => {
 
   it('rejects requests without the right secret with 401 and does nothing', async () => {
     const host = await webhookHost();
-    const { context, received } = memoryContext({ webhookUrl: host.url });
+    const { context, received } = createTestContext({ webhookUrl: host.url });
     const connector = connect(context, { mode: 'webhook', webhookSecret: 'right-secret' });
     host.mount(connector);
     await connector.start();
@@ -440,13 +399,8 @@ describe('telegram connector: receiving by webhook', () => {
 
   it('answers 500 when the hand-off fails, so Telegram delivers the update again', async () => {
     const host = await webhookHost();
-    let failures = 2;
-    const { context, received } = memoryContext({
-      webhookUrl: host.url,
-      async receive() {
-        if (failures-- > 0) throw new RetryableError('STORE', 'the store is busy');
-      },
-    });
+    const { context, received, failNextReceive } = createTestContext({ webhookUrl: host.url });
+    failNextReceive(new RetryableError('STORE', 'the store is busy'), new RetryableError('STORE', 'the store is busy'));
     const connector = connect(context, { mode: 'webhook', webhookSecret: 'secret-1' });
     host.mount(connector);
     await connector.start();
@@ -457,7 +411,7 @@ describe('telegram connector: receiving by webhook', () => {
   });
 
   it('in polling mode takes no webhooks (404)', async () => {
-    const { context } = memoryContext();
+    const { context } = createTestContext();
     const connector = connect(context);
     const host = await webhookHost();
     host.mount(connector);
@@ -468,7 +422,7 @@ describe('telegram connector: receiving by webhook', () => {
 
 describe('telegram connector: sending', () => {
   it('splits long text in order at 4096 characters', async () => {
-    const { context } = memoryContext();
+    const { context } = createTestContext();
     const connector = connect(context);
     await connector.start();
     fake.privateChat({ id: 70 });
@@ -482,7 +436,7 @@ describe('telegram connector: sending', () => {
   });
 
   it('uploads agent files by media type, with captions', async () => {
-    const { context, agentFiles } = memoryContext();
+    const { context, agentFiles } = createTestContext();
     const connector = connect(context);
     await connector.start();
     fake.privateChat({ id: 71 });
@@ -509,7 +463,7 @@ describe('telegram connector: sending', () => {
   });
 
   it('sends a file Telegram refuses as a photo as a document instead', async () => {
-    const { context, agentFiles } = memoryContext();
+    const { context, agentFiles } = createTestContext();
     const connector = connect(context);
     await connector.start();
     fake.privateChat({ id: 72 });
@@ -520,7 +474,7 @@ describe('telegram connector: sending', () => {
   });
 
   it('shows cards and carousels as messages with URL and callback buttons', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = createTestContext();
     const connector = connect(context);
     await connector.start();
     fake.privateChat({ id: 73 });
@@ -555,7 +509,7 @@ describe('telegram connector: sending', () => {
   });
 
   it('shows agent typing with sendChatAction', async () => {
-    const { context } = memoryContext();
+    const { context } = createTestContext();
     const connector = connect(context);
     await connector.start();
     fake.privateChat({ id: 74 });
@@ -564,7 +518,7 @@ describe('telegram connector: sending', () => {
   });
 
   it('maps Telegram failures: 429 with retry_after, 403 blocked, 400 chat not found, 5xx, dropped connections', async () => {
-    const { context } = memoryContext();
+    const { context } = createTestContext();
     const connector = connect(context);
     await connector.start();
     const customer = fake.privateChat({ id: 75 });
@@ -597,7 +551,7 @@ describe('telegram connector: sending', () => {
   });
 
   it('gives up waiting for a slow answer after requestTimeoutMs, as a retryable error', async () => {
-    const { context } = memoryContext();
+    const { context } = createTestContext();
     const connector = connect(context, { requestTimeoutMs: 100 });
     await connector.start();
     fake.privateChat({ id: 76 });
@@ -606,7 +560,7 @@ describe('telegram connector: sending', () => {
   });
 
   it('resumes a split message after the part that failed: no part is shown twice', async () => {
-    const { context } = memoryContext();
+    const { context } = createTestContext();
     const connector = connect(context);
     await connector.start();
     fake.privateChat({ id: 77 });
@@ -624,7 +578,7 @@ describe('telegram connector: sending', () => {
 
 describe('telegram connector: lifecycle', () => {
   it('starts and stops idempotently, and works again after a restart', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = createTestContext();
     const connector = connect(context);
     await connector.stop();
     await connector.start();
@@ -639,7 +593,7 @@ describe('telegram connector: lifecycle', () => {
   });
 
   it('refuses to start with a token Telegram rejects, naming the option', async () => {
-    const { context } = memoryContext();
+    const { context } = createTestContext();
     const connector = connect(context, { token: '123:wrong-token' });
     const error = await rejection(connector.start());
     expect(error).toBeInstanceOf(PermanentError);
@@ -648,7 +602,7 @@ describe('telegram connector: lifecycle', () => {
   });
 
   it('keeps connecting in the background while Telegram is down, not ready until it is up', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = createTestContext();
     fake.failNext({ method: 'getMe', status: 502, times: 3 });
     const connector = connect(context);
     await connector.start();
@@ -659,7 +613,7 @@ describe('telegram connector: lifecycle', () => {
   });
 
   it('reports polling trouble in readiness and recovers', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = createTestContext();
     const connector = connect(context);
     await connector.start();
     fake.failNext({ method: 'getUpdates', status: 409, times: 3 });
