@@ -1,65 +1,19 @@
 /**
- * The connector on its own, with a hand-made ConnectorContext in place of the host: what Slack
- * hears when handing an event to core fails (retryably or for good), the lifecycle (no I/O in
- * create, idempotent start/stop, 503 while not started, wrong tokens) and Socket Mode reconnects.
+ * The connector on its own, with testkit's in-memory ConnectorContext in place of the host: what
+ * Slack hears when handing an event to core fails (retryably or for good), the lifecycle (no I/O
+ * in create, idempotent start/stop, 503 while not started, wrong tokens) and Socket Mode reconnects.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createLogger,
-  PermanentError,
-  RetryableError,
-  type Connector,
-  type ConnectorContext,
-  type InboundEvent,
-  type ReceiveResult,
-} from '@parley/core';
+import { PermanentError, RetryableError, type Connector } from '@parley/core';
+import { createTestContext } from '@parley/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { slackConnector, slackOptionsSchema, type SlackOptionsInput } from '../src/index.js';
 import { startSlackFake, type SlackFake } from '../src/testing/index.js';
 
-interface TestContext extends ConnectorContext {
-  received: InboundEvent[];
-  lines: string[];
-  /** What the next receive() calls do; then they queue normally. */
-  failures: Array<'retryable' | 'permanent'>;
-}
-
-function testContext(): TestContext {
-  const values = new Map<string, string>();
-  const lines: string[] = [];
-  const received: InboundEvent[] = [];
-  const failures: TestContext['failures'] = [];
-  const seen = new Set<string>();
-  return {
-    id: 'help-desk',
-    webhookUrl: 'http://127.0.0.1/connectors/help-desk/webhook',
-    logger: createLogger({ level: 'trace', destination: { write: (line: string) => void lines.push(line) } }),
-    metrics: { counter: () => ({ inc: () => undefined }), histogram: () => ({ observe: () => undefined }) },
-    store: {
-      get: async (key) => values.get(key),
-      set: async (key, value) => void values.set(key, value),
-      delete: async (key) => void values.delete(key),
-    },
-    media: { url: (ref) => `http://parley.test/media/${encodeURIComponent(ref)}` },
-    async receive(event): Promise<ReceiveResult> {
-      const failure = failures.shift();
-      if (failure === 'retryable') throw new RetryableError('STORE', 'The store is busy');
-      if (failure === 'permanent') throw new PermanentError('PAYLOAD_INVALID', 'Cannot take this one');
-      const key = event.kind === 'typing' ? '' : event.platformMessageId;
-      if (seen.has(key)) return { duplicate: true };
-      seen.add(key);
-      received.push(event);
-      return { duplicate: false };
-    },
-    downloadAttachment: async () => {
-      throw new Error('no attachments here');
-    },
-    received,
-    lines,
-    failures,
-  };
-}
+/** What core throws while its store is busy, and for an event it can never take. */
+const storeBusy = () => new RetryableError('STORE', 'The store is busy');
+const cannotTake = () => new PermanentError('PAYLOAD_INVALID', 'Cannot take this one');
 
 let fake: SlackFake | undefined;
 let connector: Connector | undefined;
@@ -77,7 +31,7 @@ afterEach(async () => {
 
 async function setUp(mode: 'http' | 'socket', overrides: Partial<SlackOptionsInput> = {}) {
   fake = await startSlackFake({ mode, retryDelaysMs: [20, 20, 20], ackTimeoutMs: 1000 });
-  const context = testContext();
+  const context = createTestContext({ id: 'help-desk' });
   const options = slackOptionsSchema.parse({
     botToken: fake.botToken,
     mode,
@@ -86,7 +40,7 @@ async function setUp(mode: 'http' | 'socket', overrides: Partial<SlackOptionsInp
     socketPingTimeoutMs: 200,
     ...overrides,
   });
-  connector = slackConnector.create(options, context);
+  connector = slackConnector.create(options, context.context);
   const instance = connector;
   server = createServer((req, res) =>
     instance.webhook!(req, res, () => {
@@ -123,14 +77,14 @@ describe('the Slack connector', () => {
     await fake.post({ user: user.id, channel: dm.id, text: 'after a restart' });
     expect(context.received).toHaveLength(2);
     await connector.stop();
-    const log = context.lines.join('\n');
+    const log = context.logLines.join('\n');
     for (const secret of [fake.botToken, fake.appToken, fake.signingSecret]) expect(log).not.toContain(secret);
   });
 
   it('answers Slack 500 while the event cannot be queued, so Slack retries, and 200 once it is', async () => {
     const { fake, context, connector, user, dm } = await setUp('http');
     await connector.start();
-    context.failures.push('retryable', 'retryable');
+    context.failNextReceive(storeBusy(), storeBusy());
     const posted = await fake.post({ user: user.id, channel: dm.id, text: 'keep trying' });
     expect(posted.deliveries[0]).toMatchObject({
       acked: true,
@@ -146,7 +100,7 @@ describe('the Slack connector', () => {
   it('acknowledges an event that can never be queued, so Slack stops retrying it', async () => {
     const { fake, context, connector, user, dm } = await setUp('http');
     await connector.start();
-    context.failures.push('permanent');
+    context.failNextReceive(cannotTake());
     const posted = await fake.post({ user: user.id, channel: dm.id, text: 'cannot be taken' });
     expect(posted.deliveries[0]).toMatchObject({ acked: true, attempts: [{ retryNum: 0, status: 200 }] });
     expect(context.received).toHaveLength(0);
@@ -155,7 +109,7 @@ describe('the Slack connector', () => {
   it('leaves a Socket Mode envelope unacknowledged while queueing fails, so Slack redelivers it', async () => {
     const { fake, context, connector, user, dm } = await setUp('socket');
     await connector.start();
-    context.failures.push('retryable');
+    context.failNextReceive(storeBusy());
     const posted = await fake.post({ user: user.id, channel: dm.id, text: 'over the socket' });
     expect(posted.deliveries[0]).toMatchObject({ acked: true, attempts: [{ retryNum: 0, error: 'timeout' }, { retryNum: 1 }] });
     expect(context.received).toMatchObject([{ text: 'over the socket' }]);
@@ -223,10 +177,9 @@ describe('the Slack connector', () => {
 });
 
 async function setUpSocketWebhook(): Promise<{ status: number }> {
-  const context = testContext();
   const socketConnector = slackConnector.create(
     slackOptionsSchema.parse({ botToken: 'xoxb-1', mode: 'socket', appToken: 'xapp-1' }),
-    context,
+    createTestContext({ id: 'help-desk' }).context,
   );
   const local = createServer((req, res) => socketConnector.webhook!(req, res, () => undefined));
   await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
