@@ -1,77 +1,18 @@
 /**
- * The connector on its own, with a hand-made ConnectorContext in place of the host, against the
- * fake Discord: what the conformance harness cannot show. A real restart is a new connector
+ * The connector on its own, with testkit's in-memory ConnectorContext in place of the host, against
+ * the fake Discord: what the conformance harness cannot show. A real restart is a new connector
  * instance on the same store (the harness only stops and starts one instance, whose memory keeps
  * what the store forgot), here core's SQLite store with its real expiry. A hand-off to core that
  * fails is a `receive()` that throws what core throws (the harness builds its store privately,
  * so a briefly locked store cannot be arranged through it).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  createLogger,
-  createSqliteStore,
-  PermanentError,
-  RetryableError,
-  type Connector,
-  type ConnectorContext,
-  type InboundEvent,
-  type KeyValueStore,
-  type ReceiveResult,
-  type SqliteStore,
-} from '@parley/core';
+import { createSqliteStore, PermanentError, RetryableError, type Connector, type SqliteStore } from '@parley/core';
+import { createTestContext, type TestContext } from '@parley/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { discordConnector } from '../src/connector.js';
 import { discordOptionsSchema, type DiscordOptionsInput } from '../src/options.js';
 import { startDiscordFake, testOptionsFor, type DiscordFake } from '../src/testing/index.js';
-
-interface TestContext extends ConnectorContext {
-  received: InboundEvent[];
-  lines: string[];
-  /** Counter increments, as `name {labels}`. */
-  counted: string[];
-  /** What the next receive() calls throw; then they queue normally. */
-  failures: Error[];
-  /** receive() calls so far, failed ones included. */
-  calls(): number;
-}
-
-function testContext(store: KeyValueStore): TestContext {
-  const lines: string[] = [];
-  const received: InboundEvent[] = [];
-  const counted: string[] = [];
-  const failures: Error[] = [];
-  const seen = new Set<string>();
-  let calls = 0;
-  return {
-    id: 'support-discord',
-    webhookUrl: 'http://127.0.0.1/connectors/support-discord/webhook',
-    logger: createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } }),
-    metrics: {
-      counter: (name) => ({ inc: (labels) => void counted.push(`${name} ${JSON.stringify(labels ?? {})}`) }),
-      histogram: () => ({ observe: () => undefined }),
-    },
-    store,
-    media: { url: (ref) => `http://parley.test/media/${encodeURIComponent(ref)}` },
-    async receive(event): Promise<ReceiveResult> {
-      calls += 1;
-      const failure = failures.shift();
-      if (failure) throw failure;
-      const key = event.kind === 'typing' ? '' : event.platformMessageId;
-      if (seen.has(key)) return { duplicate: true };
-      seen.add(key);
-      received.push(event);
-      return { duplicate: false };
-    },
-    downloadAttachment: async () => {
-      throw new Error('no attachments here');
-    },
-    received,
-    lines,
-    counted,
-    failures,
-    calls: () => calls,
-  };
-}
 
 /** What core's SQLite store throws while another process holds its write lock. */
 const storeBusy = () => new RetryableError('STORE', 'Could not commit a batch of store writes');
@@ -92,7 +33,7 @@ afterEach(async () => {
 });
 
 async function startConnector(context: TestContext, extra: Partial<DiscordOptionsInput> = {}): Promise<Connector> {
-  const connector = discordConnector.create(discordOptionsSchema.parse(testOptionsFor(fake!, extra)), context);
+  const connector = discordConnector.create(discordOptionsSchema.parse(testOptionsFor(fake!, extra)), context.context);
   connectors.push(connector);
   await connector.start();
   return connector;
@@ -108,7 +49,7 @@ describe('restart', () => {
     const options = { channelIds: [general], trackingDays: 0.3 / 86_400 };
     const yves = fake.user({ username: 'yves' });
 
-    const before = testContext(store);
+    const before = createTestContext({ id: 'support-discord', store });
     const first = await startConnector(before, options);
     yves.post(general, 'before a quiet week');
     await expect.poll(() => texts(before)).toEqual(['before a quiet week']);
@@ -116,7 +57,7 @@ describe('restart', () => {
 
     await sleep(500);
     yves.post(general, 'while down, after the quiet week');
-    const after = testContext(store);
+    const after = createTestContext({ id: 'support-discord', store });
     await startConnector(after, options);
     await expect.poll(() => texts(after)).toEqual(['while down, after the quiet week']);
     yves.post(general, 'after the restart');
@@ -128,7 +69,7 @@ describe('a hand-off to core that fails', () => {
   async function customerWithButtons() {
     fake = await startDiscordFake();
     sqlite = createSqliteStore({ path: ':memory:' });
-    const context = testContext(sqlite.kv('connector:support-discord'));
+    const context = createTestContext({ id: 'support-discord', store: sqlite.kv('connector:support-discord') });
     const connector = await startConnector(context);
     const user = fake.user({ username: 'paz' });
     const hello = user.dm('hello');
@@ -148,19 +89,19 @@ describe('a hand-off to core that fails', () => {
 
   it('retries a button press while the store is briefly unavailable, then hands it on', async () => {
     const { context, press } = await customerWithButtons();
-    context.failures.push(storeBusy(), storeBusy());
+    context.failNextReceive(storeBusy(), storeBusy());
     const interactionId = press();
 
     await expect.poll(() => texts(context)).toEqual(['hello', 'button-response']);
     expect(context.received[1]).toMatchObject({ kind: 'button-response', platformMessageId: interactionId, payload: 'great' });
-    expect(context.calls()).toBe(4);
+    expect(context.receiveCalls()).toBe(4);
     // Acknowledged at once all the same: Discord wants an answer within 3 s.
     expect(fake!.acks()).toEqual([{ interactionId, type: 6 }]);
   });
 
   it('retries an edit while the store is briefly unavailable, then hands it on', async () => {
     const { context, user, hello } = await customerWithButtons();
-    context.failures.push(storeBusy());
+    context.failNextReceive(storeBusy());
     user.edit(user.dmChannelId(), hello.id, 'hello again');
 
     await expect.poll(() => texts(context)).toEqual(['hello', '(edited) hello again']);
@@ -168,29 +109,29 @@ describe('a hand-off to core that fails', () => {
 
   it('gives up on a button press at stop() while the store is still unavailable, and says what was lost', async () => {
     const { context, press } = await customerWithButtons();
-    context.failures.push(...Array.from({ length: 100 }, storeBusy));
+    context.failNextReceive(...Array.from({ length: 100 }, storeBusy));
     const interactionId = press();
-    await expect.poll(() => context.lines.filter((line) => line.includes('trying again')).length).toBeGreaterThan(1);
+    await expect.poll(() => context.logLines.filter((line) => line.includes('trying again')).length).toBeGreaterThan(1);
 
     const stopping = Date.now();
     await connectors.pop()!.stop();
     expect(Date.now() - stopping).toBeLessThan(2000);
-    const line = JSON.parse(context.lines.find((candidate) => candidate.includes('Lost a Discord button press'))!);
+    const line = JSON.parse(context.logLines.find((candidate) => candidate.includes('Lost a Discord button press'))!);
     expect(line).toMatchObject({ level: 50, interactionId, payload: 'great', err: { code: 'STORE' } });
     expect(context.counted).toContain('parley_discord_inbound_lost_total {"kind":"button-press","reason":"unavailable"}');
   });
 
   it('does not retry what core refuses for good, and says what was lost', async () => {
     const { context, press } = await customerWithButtons();
-    context.failures.push(new PermanentError('PAYLOAD_INVALID', 'Cannot take this one'));
+    context.failNextReceive(new PermanentError('PAYLOAD_INVALID', 'Cannot take this one'));
     const interactionId = press();
 
-    await expect.poll(() => context.lines.some((line) => line.includes('Lost a Discord button press'))).toBe(true);
-    const line = JSON.parse(context.lines.find((candidate) => candidate.includes('Lost a Discord button press'))!);
+    await expect.poll(() => context.logLines.some((line) => line.includes('Lost a Discord button press'))).toBe(true);
+    const line = JSON.parse(context.logLines.find((candidate) => candidate.includes('Lost a Discord button press'))!);
     expect(line).toMatchObject({ level: 50, interactionId, payload: 'great' });
     expect(context.counted).toContain('parley_discord_inbound_lost_total {"kind":"button-press","reason":"rejected"}');
     await sleep(100);
-    expect(context.calls()).toBe(2);
+    expect(context.receiveCalls()).toBe(2);
     expect(texts(context)).toEqual(['hello']);
   });
 });
