@@ -2,52 +2,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   PermanentError,
   RetryableError,
-  silentLogger,
   type Connector,
   type ConnectorContext,
-  type DownloadedMedia,
-  type InboundEvent,
-  type KeyValueStore,
-  type OutboundAttachment,
   type OutboundMessage,
 } from '@parley/core';
+import { createTestContext, type TestContextOptions } from '../test-context.js';
 import { referenceConnector } from './connector.js';
 import { referenceOptionsSchema, type ReferenceOptionsInput } from './options.js';
 import { startReferencePlatform, type ReferencePlatform } from './platform.js';
 
-/**
- * A ConnectorContext as a host gives one, backed by memory: a real key-value store, a media
- * publisher that builds recognisable URLs, agent files from a map, and a receive() that records.
- */
-function memoryContext(options: { receive?: (event: InboundEvent) => Promise<void>; store?: KeyValueStore } = {}) {
-  const values = new Map<string, string>();
-  const received: InboundEvent[] = [];
-  const agentFiles = new Map<string, DownloadedMedia>();
-  const store: KeyValueStore = options.store ?? {
-    get: async (key) => values.get(key),
-    set: async (key, value) => void values.set(key, value),
-    delete: async (key) => void values.delete(key),
-  };
-  const context: ConnectorContext = {
-    id: 'ref-test',
-    webhookUrl: 'http://parley.test/connectors/ref-test/webhook',
-    logger: silentLogger(),
-    metrics: { counter: () => ({ inc: () => undefined }), histogram: () => ({ observe: () => undefined }) },
-    store,
-    media: { url: (ref, meta) => `https://parley.test/media/${ref}?mime=${meta?.mime ?? ''}` },
-    async receive(event) {
-      await options.receive?.(event);
-      received.push(event);
-      return { duplicate: false };
-    },
-    async downloadAttachment(attachment: OutboundAttachment) {
-      const file = agentFiles.get(attachment.url);
-      if (!file) throw new RetryableError('PLATFORM_UNAVAILABLE', `No agent file at ${attachment.url} yet`);
-      return file;
-    },
-  };
-  return { context, received, store, values, agentFiles };
-}
+/** The connector's context as a host gives one, backed by memory (see createTestContext). */
+const testContext = (options: TestContextOptions = {}) => createTestContext({ id: 'ref-test', ...options });
 
 function outbound(to: string, parts: Partial<OutboundMessage> = {}): OutboundMessage {
   return { id: `g${Math.random().toString(16).slice(2)}`, to, attachments: [], quickReplies: [], cards: [], ...parts };
@@ -106,7 +71,7 @@ describe('reference connector options', () => {
 
 describe('reference connector inbound', () => {
   it('maps a customer message with its profile, stable id, language and time', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = testContext();
     await connect(context).start();
     const update = platform
       .customer(42, { name: 'ana', firstName: 'Ana', lastName: 'Lima', language: 'pt-BR' })
@@ -124,7 +89,7 @@ describe('reference connector inbound', () => {
   });
 
   it('publishes files through the media publisher, typed by their mime', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = testContext();
     const connector = connect(context);
     await connector.start();
     const customer = platform.customer(43);
@@ -156,7 +121,7 @@ describe('reference connector inbound', () => {
   });
 
   it('maps typing, and a press of a button it did not send as plain text', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = testContext();
     await connect(context).start();
     const customer = platform.customer(44);
     customer.typing();
@@ -171,12 +136,8 @@ describe('reference connector inbound', () => {
   });
 
   it('confirms an update only after receive() resolved, so a failed hand-off is polled again', async () => {
-    let failures = 1;
-    const { context, received, values } = memoryContext({
-      receive: async () => {
-        if (failures-- > 0) throw new RetryableError('STORE', 'the queue is briefly unavailable');
-      },
-    });
+    const { context, received, values, failNextReceive } = testContext();
+    failNextReceive(new RetryableError('STORE', 'the queue is briefly unavailable'));
     await connect(context).start();
     const update = platform.customer(45).sendText('keep me');
 
@@ -187,7 +148,7 @@ describe('reference connector inbound', () => {
   });
 
   it('resumes from the stored offset after a restart', async () => {
-    const first = memoryContext();
+    const first = testContext();
     const connector = connect(first.context);
     await connector.start();
     platform.customer(46).sendText('before the restart');
@@ -195,15 +156,15 @@ describe('reference connector inbound', () => {
     await connector.stop();
 
     platform.customer(46).sendText('after the restart');
-    const second = memoryContext({ store: first.store });
+    const second = testContext({ store: first.context.store });
     await connect(second.context).start();
     await eventually(() => second.received.length === 1);
     expect(second.received.map((event) => (event.kind === 'message' ? event.text : event.kind))).toEqual(['after the restart']);
   });
 
   it('skips an update core rejects permanently instead of blocking the chat', async () => {
-    const { context, received } = memoryContext({
-      receive: async (event) => {
+    const { context, received } = testContext({
+      beforeReceive: async (event) => {
         if (event.kind === 'message' && event.text === 'poison') throw new PermanentError('PAYLOAD_INVALID', 'cannot take it');
       },
     });
@@ -215,7 +176,7 @@ describe('reference connector inbound', () => {
   });
 
   it('reports failing polls in readiness and recovers', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = testContext();
     const connector = connect(context);
     platform.failNext({ method: 'updates', status: 503, times: 3 });
     await connector.start();
@@ -228,7 +189,7 @@ describe('reference connector inbound', () => {
   });
 
   it('says in readiness that the token is wrong', async () => {
-    const { context } = memoryContext();
+    const { context } = testContext();
     const connector = connect(context, { token: 'not-the-token' });
     await connector.start();
     await eventually(() => connector.readiness?.().ready === false);
@@ -237,7 +198,7 @@ describe('reference connector inbound', () => {
   });
 
   it('starts and stops idempotently, and stop() ends a long poll in flight', async () => {
-    const { context } = memoryContext();
+    const { context } = testContext();
     const idle = connect(context, { pollTimeoutSeconds: 50 });
     await idle.stop();
     await idle.start();
@@ -251,7 +212,7 @@ describe('reference connector inbound', () => {
 
 describe('reference connector outbound', () => {
   it('splits long text into ordered parts within the limit and returns every id', async () => {
-    const { context } = memoryContext();
+    const { context } = testContext();
     const connector = connect(context);
     platform.customer(50);
     const words = Array.from({ length: 1500 }, (_, index) => `word${index}`).join(' ');
@@ -266,7 +227,7 @@ describe('reference connector outbound', () => {
   });
 
   it('never cuts an emoji in two when the text has no spaces', async () => {
-    const { context } = memoryContext();
+    const { context } = testContext();
     platform.customer(51);
     const text = `${'a'.repeat(3999)}${'😀'.repeat(10)}`;
     await connect(context).send(outbound('ref:51', { text }));
@@ -276,7 +237,7 @@ describe('reference connector outbound', () => {
   });
 
   it('puts quick replies under the text and answers their press with the Genesys message id', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = testContext();
     const connector = connect(context);
     await connector.start();
     const customer = platform.customer(52);
@@ -306,7 +267,7 @@ describe('reference connector outbound', () => {
   });
 
   it('sends each card with postback and link buttons; a postback press is a Button response', async () => {
-    const { context, received } = memoryContext();
+    const { context, received } = testContext();
     const connector = connect(context);
     await connector.start();
     const customer = platform.customer(53);
@@ -337,7 +298,7 @@ describe('reference connector outbound', () => {
   });
 
   it('uploads agent files and sends link attachments as text', async () => {
-    const { context, agentFiles } = memoryContext();
+    const { context, agentFiles } = testContext();
     platform.customer(54);
     const data = Buffer.from('GIF89a tiny');
     agentFiles.set('https://genesys.test/d/1', { data, mime: 'image/gif', filename: 'wave.gif' });
@@ -356,7 +317,7 @@ describe('reference connector outbound', () => {
   });
 
   it('resumes a retried delivery after the parts that already went out', async () => {
-    const { context, agentFiles } = memoryContext();
+    const { context, agentFiles } = testContext();
     const connector = connect(context);
     platform.customer(55);
     const message = outbound('ref:55', {
@@ -374,7 +335,7 @@ describe('reference connector outbound', () => {
   });
 
   it('maps platform failures to retryable and permanent errors', async () => {
-    const { context } = memoryContext();
+    const { context } = testContext();
     const connector = connect(context);
     platform.customer(56);
     const attempt = (text = 'hi', to = 'ref:56') => connector.send(outbound(to, { text })).then(() => undefined, (error: unknown) => error);
@@ -402,7 +363,7 @@ describe('reference connector outbound', () => {
   });
 
   it('reports an unreachable platform as retryable', async () => {
-    const { context } = memoryContext();
+    const { context } = testContext();
     const connector = connect(context);
     await platform.close();
     expect(await connector.send(outbound('ref:57', { text: 'hi' })).catch((error: unknown) => error)).toMatchObject({
@@ -413,7 +374,7 @@ describe('reference connector outbound', () => {
   });
 
   it('shows typing in the chat', async () => {
-    const { context } = memoryContext();
+    const { context } = testContext();
     platform.customer(58);
     await connect(context).sendTyping!('ref:58');
     expect(platform.typingShown(58)).toBe(1);
