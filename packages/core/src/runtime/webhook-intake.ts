@@ -91,15 +91,14 @@ export function createWebhookIntake(deps: {
       }
       case 'receipt': {
         const status = webhook.status ?? 'Unknown';
+        deps.metrics.receipts.inc({ connector: connectorId, status });
         if (webhook.id === undefined) {
-          deps.metrics.receipts.inc({ connector: connectorId, status });
           count(connectorId, 'Receipt', 'unroutable');
           slot.logger.warn({ status, reasons: webhook.reasons }, 'Ignored a Genesys receipt that names no message (id)');
           return { status: 200, body: { status: 'ignored' } };
         }
         // A receipt about a customer message (Genesys → us): record it; Failed ones are worth a warning.
         await deps.links.setStatus(connectorId, webhook.id, status);
-        deps.metrics.receipts.inc({ connector: connectorId, status });
         if (webhook.status === 'Failed') {
           slot.logger.warn({ genesysMessageId: webhook.id, reasons: webhook.reasons }, 'Genesys reports a customer message as Failed');
         }
